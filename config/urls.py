@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from teams import views as team_views
+
+team_patterns = [
+    path("", include("decisions.urls")),
+    path("settings/", include("teams.urls")),
+    path("prompts/", include("prompts.urls")),
+    path("", include("evaluations.urls")),
+]
+
+urlpatterns = [
+    path("", team_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", team_views.healthz, name="healthz"),
+    path("t/<slug:team_slug>/", include(team_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("config.api_urls")),
+    path("admin/", admin.site.urls),
+]

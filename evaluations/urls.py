@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from teams.views import coming_later
+
+app_name = "evaluations"
+
+urlpatterns = [
+    path(
+        "datasets/",
+        coming_later(
+            "Datasets", "Datasets with splits and leakage checks arrive in a later release."
+        ),
+        name="dataset_list",
+    ),
+    path(
+        "benchmarks/",
+        coming_later(
+            "Benchmarks", "Benchmark runs against real endpoints arrive in a later release."
+        ),
+        name="benchmark_list",
+    ),
+    path(
+        "fine-tunes/",
+        coming_later("Fine-tunes", "Fine-tuning jobs arrive in a later release."),
+        name="finetune_list",
+    ),
+    path(
+        "prices/",
+        coming_later("Prices", "The model price table."),
+        name="price_list",
+    ),
+]

@@ -1,0 +1,41 @@
+// Crossover front-end behaviour: no inline scripts (CSP). Charts are described by JSON data
+// blocks (`<script type="application/json" data-chart>`) next to a canvas, and (re)drawn here on
+// page load and after every htmx swap.
+(function () {
+  "use strict";
+
+  const charts = new WeakMap();
+
+  function drawChart(dataEl) {
+    const canvas = document.getElementById(dataEl.dataset.chart);
+    if (!canvas || typeof window.Chart === "undefined") return;
+    const config = JSON.parse(dataEl.textContent);
+    const previous = charts.get(canvas) || window.Chart.getChart(canvas);
+    if (previous) previous.destroy();
+    config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
+    charts.set(canvas, new window.Chart(canvas, config));
+  }
+
+  function drawCharts(root) {
+    (root || document).querySelectorAll("script[type='application/json'][data-chart]").forEach(drawChart);
+  }
+
+  function confirmForms(root) {
+    (root || document).querySelectorAll("form[data-confirm]").forEach(function (form) {
+      if (form.dataset.confirmBound) return;
+      form.dataset.confirmBound = "1";
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+  }
+
+  function init(root) {
+    drawCharts(root);
+    confirmForms(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { init(event.target); });
+  window.crossover = { drawCharts: drawCharts };
+})();

@@ -1,0 +1,27 @@
+"""The base for every team-scoped API view."""
+
+from __future__ import annotations
+
+from rest_framework.generics import GenericAPIView
+
+from teams.api.auth import IsAuthenticatedCaller, TeamScopePermission, api_team
+
+
+class TeamAPIView(GenericAPIView):
+    """Subclasses set `read_scope`/`write_scope` and use `self.team` to scope every query."""
+
+    permission_classes = [IsAuthenticatedCaller, TeamScopePermission]
+    read_scope: str | None = None
+    write_scope: str | None = None
+
+    @property
+    def team(self):
+        if not hasattr(self, "_team"):
+            self._team, self._membership = api_team(self.request)
+        return self._team
+
+    @property
+    def actor(self):
+        """The user behind a session request, or None for a token."""
+        user = self.request.user
+        return user if user is not None and user.is_authenticated else None

@@ -1,0 +1,75 @@
+"""Shared fixtures: users, teams with roles, API clients with tokens."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from teams.models import Membership, Role
+from teams.services import api_token_create, team_create
+from tests.factories import UserFactory
+
+# CI sets this so that a test needing PostgreSQL/Redis/Chromium fails instead of skipping.
+REQUIRE_SERVICES = os.environ.get("CROSSOVER_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    """Skip locally, fail in CI, when an external service a test needs is not reachable."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def team(db, user):
+    return team_create(slug="acme", name="Acme", admin=user)
+
+
+@pytest.fixture
+def other_team(db):
+    return team_create(slug="globex", name="Globex", admin=UserFactory())
+
+
+@pytest.fixture
+def member_factory(db):
+    def make(team, role=Role.VIEWER, **kwargs):
+        member = UserFactory(**kwargs)
+        Membership.objects.create(team=team, user=member, role=role)
+        return member
+
+    return make
+
+
+@pytest.fixture
+def admin_client(client, user, team):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def token_factory(db):
+    def make(team, *scopes, name="test token"):
+        token, raw = api_token_create(team=team, name=name, scopes=list(scopes))
+        return token, raw
+
+    return make
+
+
+@pytest.fixture
+def api_client_factory(token_factory):
+    """An APIClient authenticated with a fresh token of `team` holding `scopes`."""
+
+    def make(team, *scopes):
+        _, raw = token_factory(team, *scopes)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return api
+
+    return make
