@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from evaluations.views import prices
 from teams.views import coming_later
 
 app_name = "evaluations"
@@ -26,9 +27,8 @@ urlpatterns = [
         coming_later("Fine-tunes", "Fine-tuning jobs arrive in a later release."),
         name="finetune_list",
     ),
-    path(
-        "prices/",
-        coming_later("Prices", "The model price table."),
-        name="price_list",
-    ),
+    path("prices/", prices.price_list, name="price_list"),
+    path("prices/new/", prices.price_create, name="price_create"),
+    path("prices/<int:pk>/edit/", prices.price_edit, name="price_edit"),
+    path("prices/<int:pk>/delete/", prices.price_delete, name="price_delete"),
 ]

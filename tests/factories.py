@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "pw-123456")
+    # Hashed before the insert: a password set after it would be lost, and with it every
+    # force_login session (Django checks the session against the stored hash).
+    password = factory.django.Password("pw-123456")

@@ -1,0 +1,1 @@
+"""API views of the evaluations app, one module per feature."""

@@ -1,0 +1,146 @@
+"""`/api/v1/prices`: the model price table, and `/api/v1/prices/resolve` for the one lookup."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from evaluations.models import ModelPrice
+from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
+from evaluations.services.prices import (
+    model_price_create,
+    model_price_delete,
+    model_price_update,
+)
+from teams.api.views import TeamAPIView
+
+
+def _money(**extra) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=12, decimal_places=6, coerce_to_string=False, **extra
+    )
+
+
+class ModelPriceSerializer(serializers.ModelSerializer):
+    input_per_1m = _money()
+    output_per_1m = _money()
+    training_per_1m = _money(required=False, allow_null=True)
+
+    class Meta:
+        model = ModelPrice
+        fields = ["id", "model", "input_per_1m", "output_per_1m", "training_per_1m", "notes",
+                  "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "updated_at"]
+        # Uniqueness per team is checked by the service (the serializer does not know the team).
+        validators: list = []
+
+
+def _service_errors(exc: DjangoValidationError) -> ValidationError:
+    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+
+
+class PriceListView(TeamAPIView):
+    read_scope = "evaluations:read"
+    write_scope = "evaluations:write"
+    serializer_class = ModelPriceSerializer
+    pagination_class = None
+
+    @extend_schema(summary="List the team's model prices", tags=["prices"])
+    def get(self, request):
+        rows = ModelPrice.objects.for_team(self.team)
+        return Response(ModelPriceSerializer(rows, many=True).data)
+
+    @extend_schema(summary="Add a model price (exact name or * pattern)", tags=["prices"])
+    def post(self, request):
+        serializer = ModelPriceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            price = model_price_create(
+                team=self.team, data=serializer.validated_data, actor=self.actor
+            )
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from None
+        return Response(ModelPriceSerializer(price).data, status=status.HTTP_201_CREATED)
+
+
+class PriceDetailView(TeamAPIView):
+    read_scope = "evaluations:read"
+    write_scope = "evaluations:write"
+    serializer_class = ModelPriceSerializer
+
+    def get_object(self):
+        return get_object_or_404(ModelPrice.objects.for_team(self.team), pk=self.kwargs["pk"])
+
+    @extend_schema(summary="One model price", tags=["prices"])
+    def get(self, request, pk: int):
+        return Response(ModelPriceSerializer(self.get_object()).data)
+
+    @extend_schema(summary="Change a model price", tags=["prices"])
+    def patch(self, request, pk: int):
+        price = self.get_object()
+        serializer = ModelPriceSerializer(price, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            price = model_price_update(
+                price=price, data=serializer.validated_data, actor=self.actor
+            )
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from None
+        return Response(ModelPriceSerializer(price).data)
+
+    @extend_schema(summary="Delete a model price", tags=["prices"], responses={204: None})
+    def delete(self, request, pk: int):
+        model_price_delete(price=self.get_object(), actor=self.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PriceResolveView(TeamAPIView):
+    read_scope = "evaluations:read"
+
+    @extend_schema(
+        summary="Which row prices a model (exact, pattern, or fine-tune fallback)",
+        tags=["prices"],
+        parameters=[
+            OpenApiParameter("model", str, required=True, description="e.g. ft:gpt-4o-mini:acme:x"),
+            OpenApiParameter(
+                "ft_multiplier", float, description="Base price multiplier for ft: names [2]"
+            ),
+        ],
+        responses=inline_serializer(
+            "ResolvedPrice",
+            {
+                "model": serializers.CharField(),
+                "input_per_1m": serializers.FloatField(),
+                "output_per_1m": serializers.FloatField(),
+                "training_per_1m": serializers.FloatField(allow_null=True),
+                "source": serializers.CharField(),
+            },
+        ),
+    )
+    def get(self, request):
+        params = _ResolveParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        model = params.validated_data["model"]
+        multiplier = params.validated_data.get("ft_multiplier", DEFAULT_FT_MULTIPLIER)
+        price = price_for(self.team, model, ft_multiplier=multiplier)
+        if price is None:
+            raise ValidationError({"model": [f"No row or pattern prices {model}."]})
+        return Response(
+            {
+                "model": price.model,
+                "input_per_1m": price.input_per_1m,
+                "output_per_1m": price.output_per_1m,
+                "training_per_1m": price.training_per_1m,
+                "source": price.source,
+            }
+        )
+
+
+class _ResolveParams(serializers.Serializer):
+    model = serializers.CharField(max_length=200)
+    ft_multiplier = serializers.DecimalField(max_digits=8, decimal_places=4, min_value=0,
+                                             required=False)  # fmt: skip

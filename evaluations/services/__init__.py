@@ -1,0 +1,1 @@
+"""Writes of the evaluations app, one module per feature."""
