@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -86,6 +88,12 @@ class Worksheet(TeamOwned):
     def __str__(self) -> str:
         return f"{self.workload} worksheet v{self.version}"
 
+    def save(self, *args, **kwargs) -> None:
+        # A saved version is evidence (decision records link to it): changes make a new one.
+        if not self._state.adding:
+            raise ValueError("Worksheet versions are immutable: save a new version instead.")
+        super().save(*args, **kwargs)
+
 
 class DecisionStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -169,7 +177,8 @@ def workload_roi_data(workload: Workload, *, price_rows=None) -> dict:
         if price.training_per_1m is not None:
             data.setdefault("training_price_per_1m", price.training_per_1m)
     if workload.ft_model:
-        multiplier = data.get("ft_price_multiplier", DEFAULT_FT_MULTIPLIER)
+        # Stored parameters are JSON numbers; prices are Decimals.
+        multiplier = Decimal(str(data.get("ft_price_multiplier", DEFAULT_FT_MULTIPLIER)))
         ft_price = price_for(workload.team, workload.ft_model, ft_multiplier=multiplier, rows=rows)
         if ft_price is not None:
             data.setdefault("ft_input_price_per_1m", ft_price.input_per_1m)

@@ -6,10 +6,36 @@
 
   const charts = new WeakMap();
 
+  // JSON cannot carry functions, so configs name a format ("usd" or "count") for axis ticks
+  // and tooltips, and it is turned into a callback here.
+  const formats = {
+    usd: function (v) {
+      const digits = Math.abs(v) >= 1 || v === 0 ? 2 : 6;
+      return "$" + Number(v).toLocaleString("en-US", { minimumFractionDigits: Math.min(digits, 2), maximumFractionDigits: digits });
+    },
+    count: function (v) { return Number(v).toLocaleString("en-US", { maximumFractionDigits: 0 }); },
+  };
+
+  function applyFormats(config) {
+    const options = config.options || {};
+    Object.values(options.scales || {}).forEach(function (scale) {
+      const format = scale.ticks && formats[scale.ticks.cxFormat];
+      if (format) scale.ticks.callback = function (value) { return format(value); };
+    });
+    const tooltip = options.plugins && options.plugins.tooltip;
+    const format = tooltip && formats[tooltip.cxFormat];
+    if (format) {
+      tooltip.callbacks = {
+        label: function (item) { return item.dataset.label + ": " + format(item.parsed.y); },
+      };
+    }
+  }
+
   function drawChart(dataEl) {
     const canvas = document.getElementById(dataEl.dataset.chart);
     if (!canvas || typeof window.Chart === "undefined") return;
     const config = JSON.parse(dataEl.textContent);
+    applyFormats(config);
     const previous = charts.get(canvas) || window.Chart.getChart(canvas);
     if (previous) previous.destroy();
     config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
