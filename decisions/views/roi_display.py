@@ -121,12 +121,18 @@ def chart_summary(inputs: roi.RoiInputs, outputs: dict) -> str:
         f"{usd(outputs['prompt']['monthly_cost'])} and fine-tuning "
         f"{usd(outputs['fine_tune']['monthly_cost'])} a month"
     )
+    if outputs["investment"]:
+        amortised = roi.cost_curve(inputs, [inputs.monthly_requests])[0]["fine_tune"]
+        now += (
+            f" ({usd(amortised)} on the chart, with the investment spread over "
+            f"{count(inputs.horizon_months, 2)} months)"
+        )
     crossover = outputs["crossover_monthly_requests"]
     if crossover is None:
-        return f"{now}; the lines never cross: a fine-tuned call costs at least as much."
+        return f"{now}. The lines never cross: a fine-tuned call costs at least as much."
     return (
-        f"{now}; the lines cross at {count(crossover)} requests/month, above which fine-tuning "
-        f"(its investment spread over {count(inputs.horizon_months, 2)} months) is cheaper."
+        f"{now}. The lines cross at {count(crossover)} requests/month: above it fine-tuning "
+        "is cheaper, below it prompting is."
     )
 
 
