@@ -71,8 +71,12 @@ def _apply(workload: Workload, data: dict) -> Workload:
                 errors.update(exc.message_dict)
                 continue
         setattr(workload, name, value.strip() if isinstance(value, str) else value)
+    taken = Workload.objects.for_team(workload.team).filter(slug=workload.slug)
+    if "slug" not in errors and taken.exclude(pk=workload.pk).exists():
+        errors["slug"] = [f"A workload with the slug '{workload.slug}' already exists."]
     try:
-        workload.full_clean(exclude=list(errors))
+        # Constraints: the slug is checked above by name; choices by the field validation.
+        workload.full_clean(exclude=list(errors), validate_constraints=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if errors:

@@ -30,9 +30,9 @@ def _priced_models(rows) -> list[str]:
 @team_view
 def workload_list(request: HttpRequest) -> HttpResponse:
     workloads = list(
-        Workload.objects.for_team(request.team).annotate(
-            worksheet_count=Count("worksheets"), latest_version=Max("worksheets__version")
-        )
+        Workload.objects.for_team(request.team)
+        .select_related("team")  # the price lookup reads workload.team
+        .annotate(worksheet_count=Count("worksheets"), latest_version=Max("worksheets__version"))
     )
     price_rows = list(ModelPrice.objects.for_team(request.team))
     rows = []
