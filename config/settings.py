@@ -178,6 +178,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One name for the approach values wherever they appear (verdicts, recommendations, workloads).
+    "ENUM_NAME_OVERRIDES": {"ApproachEnum": "decisions.models.Approach"},
 }
 
 # Throttling counters live here: Redis when configured (shared by every web process),

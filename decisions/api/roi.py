@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from decisions import roi
+from decisions.models import Approach
 from teams.api.auth import IsAuthenticatedCaller
 from teams.api.errors import validation_error_response
 
@@ -48,7 +49,7 @@ _cost = inline_serializer(
 _verdict = inline_serializer(
     "Verdict",
     {
-        "verdict": serializers.ChoiceField(choices=roi.APPROACHES),
+        "verdict": serializers.ChoiceField(choices=Approach.choices),
         "reasons": serializers.ListField(child=serializers.CharField()),
     },
 )
@@ -65,7 +66,7 @@ RoiResultSchema = inline_serializer(
         "crossover_monthly_requests": serializers.FloatField(allow_null=True),
         "monthly_tokens": serializers.FloatField(),
         "verdicts": serializers.DictField(child=_verdict),
-        "recommendation": serializers.ChoiceField(choices=roi.APPROACHES),
+        "recommendation": serializers.ChoiceField(choices=Approach.choices),
         "recommendation_reasons": serializers.ListField(child=serializers.CharField()),
         "warnings": serializers.ListField(child=serializers.CharField()),
     },

@@ -84,7 +84,7 @@ class WorkloadListView(TeamAPIView):
     def get_queryset(self):
         return Workload.objects.for_team(self.team).order_by("name", "pk")
 
-    @extend_schema(summary="List workloads", tags=["workloads"])
+    @extend_schema(operation_id="workloads_list", summary="List workloads", tags=["workloads"])
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

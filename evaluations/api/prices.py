@@ -49,7 +49,9 @@ class PriceListView(TeamAPIView):
     serializer_class = ModelPriceSerializer
     pagination_class = None
 
-    @extend_schema(summary="List the team's model prices", tags=["prices"])
+    @extend_schema(
+        operation_id="prices_list", summary="List the team's model prices", tags=["prices"]
+    )
     def get(self, request):
         rows = ModelPrice.objects.for_team(self.team)
         return Response(ModelPriceSerializer(rows, many=True).data)
