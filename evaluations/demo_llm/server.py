@@ -268,7 +268,9 @@ class DemoHandler(BaseHTTPRequestHandler):
             and messages
             and all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages)
         ):
-            raise ApiError(400, "messages must be a non-empty list of {role, content}.", "messages")
+            raise ApiError(
+                400, "messages must be a non-empty list of {role, content}.", param="messages"
+            )
         if body.get("stream"):
             raise ApiError(400, "Streaming is not simulated; send stream=false.", param="stream")
         if body.get("n", 1) != 1:
