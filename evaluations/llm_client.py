@@ -94,7 +94,10 @@ _ERROR_KINDS: tuple[tuple[type[Exception], str], ...] = (
 def describe_error(error: openai.OpenAIError) -> ChatError:
     kind = next((kind for cls, kind in _ERROR_KINDS if isinstance(error, cls)), "api_error")
     status = error.status_code if isinstance(error, openai.APIStatusError) else None
-    message = getattr(error, "message", None) or str(error)
+    # An API error's body is the `error` object of the answer; its message is the useful part.
+    body = getattr(error, "body", None)
+    message = body.get("message") if isinstance(body, dict) else None
+    message = message or getattr(error, "message", None) or str(error)
     return ChatError(kind, message, status)
 
 

@@ -63,6 +63,10 @@ class DemoServer(ThreadingHTTPServer):
         self._faults = random.Random(config.seed)
         self._faults_lock = threading.Lock()
         super().__init__((config.host, config.port), DemoHandler)
+        # Load the tokenizer now rather than on the first request, whose latency it would skew.
+        threading.Thread(
+            target=encoding_for, args=(next(iter(profiles.PROFILES)),), daemon=True
+        ).start()
 
     @property
     def base_url(self) -> str:
@@ -100,6 +104,9 @@ class DemoHandler(BaseHTTPRequestHandler):
     server: DemoServer
     protocol_version = "HTTP/1.1"
     server_version = "CrossoverDemoLLM/1 (simulated)"
+    # Headers and body go out in two writes; with Nagle's algorithm on, the body would wait for
+    # the client's delayed ACK (~40 ms) on every keep-alive response.
+    disable_nagle_algorithm = True
 
     routes = (
         ("GET", re.compile(r"/v1/models"), "list_models"),
