@@ -49,6 +49,11 @@ class DemoConfig:
     finetune_seconds: float = 30.0  # simulated duration of a fine-tuning job
     quiet: bool = False  # no access log
 
+    def __post_init__(self) -> None:
+        rates = (self.rate_429, self.rate_500, self.timeout_rate)
+        if not all(0 <= rate <= 1 for rate in rates) or sum(rates) > 1:
+            raise ValueError("fault rates must be shares from 0 to 1 that add up to at most 1")
+
 
 class DemoServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -165,7 +170,11 @@ class DemoHandler(BaseHTTPRequestHandler):
         if "chunked" in self.headers.get("Transfer-Encoding", ""):
             self.close_connection = True
             raise ApiError(411, "Send a Content-Length; chunked bodies are not supported.")
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            raise ApiError(400, "Content-Length must be an integer.") from None
         if length > MAX_BODY_BYTES:
             self.close_connection = True
             raise ApiError(413, f"Request body larger than {MAX_BODY_BYTES} bytes.")

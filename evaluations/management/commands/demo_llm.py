@@ -62,11 +62,13 @@ class Command(BaseCommand):
         add("--quiet", action="store_true", help="no access log")
 
     def handle(self, *args, **options):
-        config = DemoConfig(
-            **{name: options[name] for name in DemoConfig.__dataclass_fields__ if name in options}
-        )
-        if config.rate_429 + config.rate_500 + config.timeout_rate > 1:
-            raise CommandError("--rate-429 + --rate-500 + --timeout-rate must not exceed 1.")
+        fields = {name: options[name] for name in DemoConfig.__dataclass_fields__}
+        try:
+            config = DemoConfig(**fields)
+        except ValueError:
+            raise CommandError(
+                "--rate-429 + --rate-500 + --timeout-rate must not exceed 1."
+            ) from None
         try:
             server = DemoServer(config)
         except OSError as error:
