@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.conftest import service_missing
 
@@ -29,6 +30,30 @@ def browser_type_launch_args(browser_type_launch_args):
     if not shutil.which(CHROMIUM):
         service_missing(f"Chromium is not installed at {CHROMIUM}")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+# Playwright's sync API keeps an event loop running in the main thread while it is started.
+# pytest-playwright starts it for the whole session, which breaks every later test that calls
+# asyncio.run(); here it lives only as long as the browser tests.
+@pytest.fixture(scope="package")
+def playwright():
+    driver = sync_playwright().start()
+    yield driver
+    driver.stop()
+
+
+@pytest.fixture(scope="package")
+def browser(playwright, browser_type_launch_args):
+    chromium = playwright.chromium.launch(**browser_type_launch_args)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture
