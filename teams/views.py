@@ -102,7 +102,13 @@ def settings_home(request: HttpRequest) -> HttpResponse:
 def members(request: HttpRequest) -> HttpResponse:
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        membership = _submit(form, services.membership_add, team=request.team, **form.cleaned_data)
+        membership = _submit(
+            form,
+            services.membership_add,
+            team=request.team,
+            identifier=form.cleaned_data["user"],
+            role=form.cleaned_data["role"],
+        )
         if membership is not None:
             messages.success(request, f"{membership.user.username} joined as {membership.role}.")
             return redirect("teams:members", team_slug=request.team.slug)

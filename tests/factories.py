@@ -3,7 +3,6 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
-
 PASSWORD = "pw-123456"
 
 
