@@ -29,5 +29,6 @@ def boom(request):
 urlpatterns = [
     path("api/v1/test-scoped", ScopedView.as_view()),
     path("api/v1/test-boom", boom),
+    path("test-boom", boom),
     *real_urlpatterns,
 ]
