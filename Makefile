@@ -5,9 +5,12 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# The first interpreter >= 3.12 among the usual names (pyenv shims may exist but be inactive).
-PYTHON ?= $(shell for c in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null) python3; do \
+# The first interpreter >= 3.12 among the usual names. Each candidate is run, not just looked up:
+# pyenv shims for python3.12 may exist on PATH and still fail when that version is not active.
+ifndef PYTHON
+PYTHON := $(shell for c in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null) python3; do \
 	if $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$c; break; fi; done)
+endif
 
 export DJANGO_SETTINGS_MODULE := config.settings
 
@@ -38,7 +41,7 @@ dev: $(STAMP)
 	@echo "  Crossover is starting on http://127.0.0.1:$(PORT)/  —  log in as demo / demo"
 	@echo "  API docs: http://127.0.0.1:$(PORT)/api/docs/   (Ctrl-C stops everything)"
 	@echo ""
-	$(VENV)/bin/honcho -f Procfile.dev start
+	exec $(VENV)/bin/honcho -f Procfile.dev start
 
 migrate: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput

@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from teams.api.me import MeView
+
+urlpatterns = [
+    path("me", MeView.as_view(), name="api-me"),
+]

@@ -3,6 +3,8 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
+PASSWORD = "pw-123456"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -10,6 +12,4 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    # Hashed before the insert: a password set after it would be lost, and with it every
-    # force_login session (Django checks the session against the stored hash).
-    password = factory.django.Password("pw-123456")
+    password = factory.django.Password(PASSWORD)

@@ -56,9 +56,24 @@
     });
   }
 
+  function copyButtons(root) {
+    (root || document).querySelectorAll("button[data-copy]").forEach(function (button) {
+      if (button.dataset.copyBound) return;
+      button.dataset.copyBound = "1";
+      button.addEventListener("click", function () {
+        const source = document.getElementById(button.dataset.copy);
+        if (!source || !navigator.clipboard) return;
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+          button.textContent = "Copied";
+        });
+      });
+    });
+  }
+
   function init(root) {
     drawCharts(root);
     confirmForms(root);
+    copyButtons(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });

@@ -9,6 +9,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from teams.models import TOKEN_PREFIX, ApiToken, Membership, Role, Team, hash_token
@@ -119,10 +120,14 @@ class TokenRateThrottle(SimpleRateThrottle):
 
     scope = "token"
 
+    def get_rate(self) -> str:
+        # Read at request time (not import time) so that a changed setting takes effect.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
     def get_cache_key(self, request: Request, view) -> str | None:
         token = request_token(request)
         if token is not None:
-            ident = f"t{token.pk}"
+            ident = f"t{token.prefix}"
         elif request.user is not None and request.user.is_authenticated:
             ident = f"u{request.user.pk}"
         else:

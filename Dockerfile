@@ -1,0 +1,25 @@
+# One image for web, worker and beat (docker-compose.yml picks the command).
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VAR_DIR=/app/var
+
+WORKDIR /app
+COPY pyproject.toml manage.py ./
+COPY config ./config
+COPY teams ./teams
+COPY prompts ./prompts
+COPY evaluations ./evaluations
+COPY decisions ./decisions
+COPY templates ./templates
+COPY static ./static
+RUN pip install . \
+    && DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && useradd --system --home-dir /app app \
+    && chown -R app /app/var
+
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
