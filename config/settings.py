@@ -224,7 +224,14 @@ CELERY_TASK_ROUTES = {"evaluations.tasks.*": {"queue": "evaluations"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Apps add their periodic tasks here (name -> {"task": ..., "schedule": seconds}).
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Re-evaluations missed while the broker was down, and flags held by the no-flapping rule.
+    "decisions-sweep-evaluations": {
+        "task": "decisions.sweep_evaluations",
+        "schedule": envint("EVALUATION_SWEEP_SECONDS", 120),
+    },
+    "decisions-check-review-dates": {"task": "decisions.check_review_dates", "schedule": 86400},
+}
 
 LOGGING = {
     "version": 1,

@@ -287,7 +287,7 @@ class SwitchFlagQuerySet(models.QuerySet):
 
 
 class SwitchFlag(TeamOwned):
-    """"The evidence says switch": raised when an evaluation recommends another approach than the
+    """ "The evidence says switch": raised when an evaluation recommends another approach than the
     workload's current one, closed (resolved_at) when a later evaluation agrees again.
 
     A flag stays live (resolved_at is null) while open, acknowledged or dismissed; at most one
