@@ -193,7 +193,8 @@ class UsageRecord(TeamOwned):
     """
 
     workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="usage")
-    client_id = models.CharField(max_length=100, null=True, blank=True)
+    # NULL, not "", when the client sent no id: NULLs never collide in the unique constraint.
+    client_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
     requests = models.BigIntegerField()

@@ -11,7 +11,6 @@ from decisions.services.usage import usage_ingest
 from decisions.usage_ingest import MAX_ERRORS_LISTED, UsageInputError
 from teams.api.views import TeamAPIView
 
-
 MAX_BODY_BYTES = 16 * 2**20  # 5,000 generous records fit with room to spare
 
 
@@ -132,7 +131,10 @@ class UsageView(TeamAPIView):
             errors = exc.errors
             detail = "Invalid input."
             if len(errors) > MAX_ERRORS_LISTED:
-                detail = f"Invalid input: {len(errors):,} errors, the first {MAX_ERRORS_LISTED:,} listed."
+                detail = (
+                    f"Invalid input: {len(errors):,} errors, the first {MAX_ERRORS_LISTED:,} "
+                    "are listed."
+                )
                 errors = errors[:MAX_ERRORS_LISTED]
             return Response(
                 {"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST
