@@ -55,7 +55,9 @@ def forecast_crossover(monthly: Sequence[tuple[date, float]], crossover: float |
     slope, intercept = _least_squares(xs, ys)
     growth = math.exp(slope) - 1
     last_month, last_volume = points[-1]
-    trend = tuple((month, math.exp(intercept + slope * x)) for (month, _), x in zip(points, xs))
+    trend = tuple(
+        (month, math.exp(intercept + slope * x)) for (month, _), x in zip(points, xs, strict=True)
+    )
     common = {"monthly_growth": growth, "months_used": len(points), "trend": trend}
     rate = f"{growth:+.1%}/month"
     target = f"{_count(crossover)} requests/month"
@@ -102,7 +104,7 @@ def _least_squares(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, flo
     n = len(xs)
     mean_x, mean_y = sum(xs) / n, sum(ys) / n
     sxx = sum((x - mean_x) ** 2 for x in xs)
-    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys))
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
     slope = sxy / sxx if sxx else 0.0
     return slope, mean_y - slope * mean_x
 

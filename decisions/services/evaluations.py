@@ -317,36 +317,39 @@ def _jsonable(data: dict) -> dict:
 
 
 def evaluation_metrics(evaluation: Evaluation) -> dict[str, float | None]:
-    """The figures revisit triggers compare (metric name → value; None when unknown)."""
+    """The figures revisit triggers compare (decisions.triggers.METRICS names; None when unknown).
+
+    Cost figures are those of the approach the workload runs on.
+    """
     inputs, outputs = evaluation.inputs, evaluation.outputs
+    side = "fine_tune" if evaluation.current_approach in ("fine-tune", "hybrid") else "prompt"
+    costs = outputs.get(side) or {}
     return {
         "monthly_requests": inputs.get("monthly_requests"),
+        "monthly_tokens": outputs.get("monthly_tokens"),
         "latency_p99_ms": inputs.get("latency_p99_ms"),
         "format_error_rate": inputs.get("format_error_rate"),
-        "monthly_tokens": outputs.get("monthly_tokens"),
+        "cost_per_request": costs.get("cost_per_request"),
+        "monthly_cost": costs.get("monthly_cost"),
         "payback_months": outputs.get("payback_months"),
         "monthly_savings": outputs.get("monthly_savings"),
-        "crossover_monthly_requests": outputs.get("crossover_monthly_requests"),
-        "prompt_monthly_cost": (outputs.get("prompt") or {}).get("monthly_cost"),
-        "fine_tune_monthly_cost": (outputs.get("fine_tune") or {}).get("monthly_cost"),
     }
 
 
 def decisions_check_triggers(*, evaluation: Evaluation) -> list[DecisionRecord]:
-    """Mark the workload's accepted decisions whose revisit triggers fire on this evaluation."""
+    """Mark the workload's accepted decisions whose revisit triggers fire on this evaluation
+    (the records service notifies through the `decision.needs_revisit` webhook)."""
     from decisions.services.records import decision_mark_needs_revisit
     from decisions.triggers import evaluate_triggers
 
     metrics = evaluation_metrics(evaluation)
     marked = []
     accepted = DecisionRecord.objects.filter(
-        workload=evaluation.workload_id, status=DecisionStatus.ACCEPTED, needs_revisit=False
+        workload=evaluation.workload_id, status=DecisionStatus.ACCEPTED
     ).exclude(revisit_triggers=[])
     for decision in accepted:
         fired = evaluate_triggers(decision.revisit_triggers, metrics)
-        if fired:
-            decision_mark_needs_revisit(decision=decision, reasons=fired)
-            _notify_needs_revisit(decision, fired)
+        if fired and decision_mark_needs_revisit(decision=decision, reasons=fired):
             marked.append(decision)
     return marked
 
@@ -356,32 +359,14 @@ def decisions_check_review_dates(*, today=None) -> list[DecisionRecord]:
     from decisions.services.records import decision_mark_needs_revisit
 
     today = today or timezone.localdate()
-    marked = []
     overdue = DecisionRecord.objects.filter(
         status=DecisionStatus.ACCEPTED, needs_revisit=False, review_by__lt=today
     )
-    for decision in overdue:
-        with transaction.atomic():
-            reasons = [f"review-by date {decision.review_by:%Y-%m-%d} has passed"]
-            decision_mark_needs_revisit(decision=decision, reasons=reasons)
-            _notify_needs_revisit(decision, reasons)
-        marked.append(decision)
-    return marked
-
-
-def _notify_needs_revisit(decision: DecisionRecord, reasons: list[str]) -> None:
-    from decisions.services.flags import webhook_emit
-
-    webhook_emit(
-        team=decision.team,
-        event="decision.needs_revisit",
-        payload={
-            "decision": {
-                "number": decision.number,
-                "code": decision.code,
-                "title": decision.title,
-                "workload": decision.workload.slug if decision.workload_id else None,
-                "reasons": list(reasons),
-            }
-        },
-    )
+    return [
+        decision
+        for decision in overdue
+        if decision_mark_needs_revisit(
+            decision=decision,
+            reasons=[f"review-by date {decision.review_by:%Y-%m-%d} has passed"],
+        )
+    ]

@@ -30,15 +30,9 @@ from decisions.models import (
     SwitchFlag,
     Workload,
 )
+from teams import services as team_services
 
 QUIET_PERIOD = timedelta(hours=24)
-
-
-def webhook_emit(*, team, event: str, payload: dict) -> None:
-    """Send a team webhook event (deliveries are created in the current transaction)."""
-    from teams.services import webhook_emit as emit
-
-    emit(team=team, event=event, payload=payload)
 
 
 def flag_as_dict(flag: SwitchFlag) -> dict:
@@ -119,7 +113,7 @@ def _raise(evaluation: Evaluation) -> SwitchFlag | None:
         created_at=evaluation.created_at,
         updated_at=evaluation.created_at,
     )
-    webhook_emit(team=evaluation.workload.team, event="flag.raised", payload=_payload(flag))
+    _emit("flag.raised", flag)
     return flag
 
 
@@ -144,11 +138,12 @@ def _resolve(flag: SwitchFlag, evaluation: Evaluation) -> None:
     flag.updated_at = evaluation.created_at
     flag.evaluation = evaluation
     flag.save()
-    webhook_emit(team=evaluation.workload.team, event="flag.resolved", payload=_payload(flag))
+    _emit("flag.resolved", flag)
 
 
-def _payload(flag: SwitchFlag) -> dict:
-    return {"flag": flag_as_dict(flag), "workload_name": flag.workload.name}
+def _emit(event: str, flag: SwitchFlag) -> None:
+    payload = {"flag": flag_as_dict(flag), "workload_name": flag.workload.name}
+    team_services.webhook_emit(team=flag.workload.team, event=event, payload=payload)
 
 
 def flags_release_held(*, now: datetime | None = None) -> list[SwitchFlag]:
@@ -226,7 +221,7 @@ def flag_start_decision(*, flag: SwitchFlag, user) -> DecisionRecord:
             {"title": f"Switch to {target.lower()}", "description": "", "arguments": []},
         ],
     }
-    evidence = [{"kind": "evaluation", "id": flag.evaluation_id}] if flag.evaluation_id else []
+    evidence = [flag.evaluation] if flag.evaluation_id else []
     with transaction.atomic():
         decision = decision_create(
             team=flag.team,
