@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.expressions import RowRange
 from django.utils import timezone
 
@@ -208,17 +208,18 @@ def observe_usage(workload: Workload, *, now: datetime) -> dict:
         if unmarked_is_prompt
         else Q(approach=Approach.PROMPT)
     )
+    # Aggregate aliases must not shadow field names, hence the "sum_" prefix.
     inside = records.filter(period_start__gte=start, period_start__lt=now).aggregate(
-        records=Sum(1),
-        requests=Sum("requests"),
-        input_tokens=Sum("input_tokens"),
-        output_tokens=Sum("output_tokens"),
-        prompt_requests=Sum("requests", filter=prompt_q),
-        prompt_input_tokens=Sum("input_tokens", filter=prompt_q),
-        format_errors=Sum("format_errors"),
-        format_requests=Sum("requests", filter=Q(format_errors__isnull=False)),
+        sum_records=Count("pk"),
+        sum_requests=Sum("requests"),
+        sum_input_tokens=Sum("input_tokens"),
+        sum_output_tokens=Sum("output_tokens"),
+        sum_prompt_requests=Sum("requests", filter=prompt_q),
+        sum_prompt_input_tokens=Sum("input_tokens", filter=prompt_q),
+        sum_format_errors=Sum("format_errors"),
+        sum_format_requests=Sum("requests", filter=Q(format_errors__isnull=False)),
     )
-    totals = {key: Decimal(value or 0) for key, value in inside.items()}
+    totals = {key.removeprefix("sum_"): Decimal(value or 0) for key, value in inside.items()}
     straddling = records.filter(
         period_start__lt=start, period_end__gt=start, period_start__gte=start - _MAX_PERIOD
     ).values_list(
@@ -339,14 +340,18 @@ def evaluation_metrics(evaluation: Evaluation) -> dict[str, float | None]:
 def decisions_check_triggers(*, evaluation: Evaluation) -> list[DecisionRecord]:
     """Mark the workload's accepted decisions whose revisit triggers fire on this evaluation
     (the records service notifies through the `decision.needs_revisit` webhook)."""
+    accepted = list(
+        DecisionRecord.objects.filter(
+            workload=evaluation.workload_id, status=DecisionStatus.ACCEPTED
+        ).exclude(revisit_triggers=[])
+    )
+    if not accepted:
+        return []
     from decisions.services.records import decision_mark_needs_revisit
     from decisions.triggers import evaluate_triggers
 
     metrics = evaluation_metrics(evaluation)
     marked = []
-    accepted = DecisionRecord.objects.filter(
-        workload=evaluation.workload_id, status=DecisionStatus.ACCEPTED
-    ).exclude(revisit_triggers=[])
     for decision in accepted:
         fired = evaluate_triggers(decision.revisit_triggers, metrics)
         if fired and decision_mark_needs_revisit(decision=decision, reasons=fired):
@@ -356,12 +361,16 @@ def decisions_check_triggers(*, evaluation: Evaluation) -> list[DecisionRecord]:
 
 def decisions_check_review_dates(*, today=None) -> list[DecisionRecord]:
     """Mark accepted decisions whose review-by date has passed (daily beat task)."""
+    today = today or timezone.localdate()
+    overdue = list(
+        DecisionRecord.objects.filter(
+            status=DecisionStatus.ACCEPTED, needs_revisit=False, review_by__lt=today
+        )
+    )
+    if not overdue:
+        return []
     from decisions.services.records import decision_mark_needs_revisit
 
-    today = today or timezone.localdate()
-    overdue = DecisionRecord.objects.filter(
-        status=DecisionStatus.ACCEPTED, needs_revisit=False, review_by__lt=today
-    )
     return [
         decision
         for decision in overdue

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from decisions.models import Workload
+from decisions.usage_ingest import UsageRow, store_rows
 
 # Prices come from the team's default table (gpt-4o-mini: 0.15 / 0.60 per 1M tokens).
 # Without breaches and below the token cutoff the SLA/ROI policy keeps prompting; a format error
@@ -50,3 +51,24 @@ def record(workload="support-bot", *, start=None, hours=1, **fields) -> dict:
 
 def body(*records) -> bytes:
     return json.dumps({"records": list(records)}).encode()
+
+
+def add_usage(workload, start, *, hours=1, requests=100, input_tokens=180_000, **fields) -> None:
+    """Store one record directly (the ingestion fast path, without the HTTP layer)."""
+    row = UsageRow(
+        workload_id=workload.pk,
+        client_id=fields.pop("client_id", None),
+        period_start=start,
+        period_end=start + timedelta(hours=hours),
+        requests=requests,
+        input_tokens=input_tokens,
+        output_tokens=fields.pop("output_tokens", requests * 100),
+        approach=fields.pop("approach", ""),
+        model="gpt-4o-mini",
+        latency_p50_ms=None,
+        latency_p99_ms=fields.pop("latency_p99_ms", None),
+        format_errors=fields.pop("format_errors", None),
+        cost_usd=None,
+    )
+    assert not fields, f"unknown fields {fields}"
+    store_rows(team_id=workload.team_id, rows=[row])
