@@ -79,8 +79,12 @@ def _reasons(evaluation: Evaluation) -> list[str]:
     return [headline, *evaluation.outputs.get("recommendation_reasons", [])]
 
 
-def flag_sync(*, evaluation: Evaluation) -> SwitchFlag | None:
-    """Raise, update or resolve the workload's flag after `evaluation`; returns the live flag."""
+def flag_sync(*, evaluation: Evaluation, now: datetime | None = None) -> SwitchFlag | None:
+    """Raise, update or resolve the workload's flag after `evaluation`; returns the live flag.
+
+    `now` (default: the evaluation's time) is when a flag would be raised.
+    """
+    now = now or evaluation.created_at
     if not evaluation.recommendation:
         return None  # the inputs were invalid: the evaluation says nothing either way
     with transaction.atomic():
@@ -93,14 +97,14 @@ def flag_sync(*, evaluation: Evaluation) -> SwitchFlag | None:
             return None
         if live is not None:
             return _update(live, evaluation)
-        return _raise(evaluation)
+        return _raise(evaluation, now)
 
 
-def _raise(evaluation: Evaluation) -> SwitchFlag | None:
+def _raise(evaluation: Evaluation, now: datetime) -> SwitchFlag | None:
     last = (
         SwitchFlag.objects.filter(workload=evaluation.workload_id).order_by("-created_at").first()
     )
-    if last is not None and evaluation.created_at - last.created_at < QUIET_PERIOD:
+    if last is not None and now - last.created_at < QUIET_PERIOD:
         return None  # held back by the no-flapping rule; the sweep raises it later
     flag = SwitchFlag.objects.create(
         team_id=evaluation.team_id,
@@ -110,8 +114,8 @@ def _raise(evaluation: Evaluation) -> SwitchFlag | None:
         to_approach=evaluation.recommendation,
         reasons=_reasons(evaluation),
         figures=flag_figures(evaluation),
-        created_at=evaluation.created_at,
-        updated_at=evaluation.created_at,
+        created_at=now,
+        updated_at=now,
     )
     _emit("flag.raised", flag)
     return flag
@@ -167,7 +171,7 @@ def flags_release_held(*, now: datetime | None = None) -> list[SwitchFlag]:
         if workload.latest_recommendation == workload.latest_current:
             continue
         evaluation = Evaluation.objects.filter(workload=workload).order_by("-created_at").first()
-        flag = flag_sync(evaluation=evaluation)
+        flag = flag_sync(evaluation=evaluation, now=now)
         if flag is not None:
             raised.append(flag)
     return raised
