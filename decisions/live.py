@@ -189,7 +189,6 @@ def _daily_series(workload: Workload, *, now: datetime) -> list[dict]:
         .annotate(day=TruncDay("period_start"))
         .values("day")
         .annotate(
-            requests=Sum("requests"),
             p99_weighted=Sum(F("latency_p99_ms") * F("requests"), filter=with_p99),
             p99_requests=Sum("requests", filter=with_p99),
             errors=Sum("format_errors"),
