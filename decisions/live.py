@@ -53,13 +53,13 @@ def dashboard_rows(team, *, now: datetime | None = None) -> list[dict]:
         )
     )
     flags = {flag.workload_id: flag for flag in SwitchFlag.objects.for_team(team).live()}
-    start = (now - timedelta(days=SPARKLINE_DAYS - 1)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    # Complete UTC days only: today's partial count would read as a sudden drop.
+    end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=SPARKLINE_DAYS)
     daily: dict[int, dict[date, int]] = defaultdict(dict)
     usage = (
         UsageRecord.objects.for_team(team)
-        .filter(period_start__gte=start)
+        .filter(period_start__gte=start, period_start__lt=end)
         .annotate(day=TruncDay("period_start"))
         .values("workload_id", "day")
         .annotate(requests=Sum("requests"))

@@ -1,8 +1,9 @@
 """Demo usage: six months of hourly traffic for the demo workloads, then one evaluation each.
 
-The support ticket classifier grows from ~1.4M to ~3.2M requests a month while its few-shot
+The support ticket classifier grows from ~1M to ~2.5M requests a month while its few-shot
 prompt's p99 latency and JSON format errors creep past their SLAs, so its evaluation
-recommends fine-tuning and a switch flag is waiting for a newcomer. The chat assistant's
+recommends a switch and a flag is waiting for a newcomer, with a forecast of when fine-tuning
+pays back. The chat assistant's
 volume stays flat. Deterministic (seeded RNG); idempotent, because every record carries a
 client id derived from its hour: seeding again adds only the hours since the last run.
 """
@@ -36,7 +37,7 @@ class Profile:
 
 
 PROFILES = {
-    "ticket-classifier": Profile(1.4e6, 3.2e6, 1_980, 40, 470, 760, 0.030, 0.072),
+    "ticket-classifier": Profile(1.0e6, 2.5e6, 1_980, 40, 470, 760, 0.030, 0.072),
     "taskmaster-chat": Profile(4.9e5, 5.1e5, 560, 200, 900, 950, 0.0, 0.0),
 }
 

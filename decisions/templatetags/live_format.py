@@ -13,3 +13,12 @@ def percent(value, places: int = 1) -> str:
     if value is None or value == "":
         return "—"
     return f"{float(value) * 100:.{int(places)}f}%"
+
+
+@register.filter
+def usd(value) -> str:
+    """-27.284 → "−$27.28"; None → "—"."""
+    if value is None or value == "":
+        return "—"
+    number = float(value)
+    return f"{'−' if number < 0 else ''}${abs(number):,.2f}"

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def flagged_workload(team, slug):
     workload = make_workload(team, slug=slug)
     now = datetime.now(UTC)
-    for day in range(3):
+    for day in range(1, 4):
         add_usage(workload, now - timedelta(days=day, hours=1), requests=1000,
                   input_tokens=1_800_000, format_errors=100)  # fmt: skip
     evaluations.evaluation_create(workload=workload, reason="usage")
