@@ -1,0 +1,146 @@
+"""The one way Crossover calls a model: the official `openai` client, OpenAI-compatible endpoints.
+
+Build a client with `make_client` / `make_async_client` (base URL, key, timeout, retries — the
+client itself retries 429, 5xx and timeouts with backoff, honouring `retry-after`), then call
+`chat` / `achat` for one chat completion. Those never raise for a failed call: the failure is
+described in `ChatResult.error`, so a benchmark can record it next to the item. Files and
+fine-tuning jobs use the same client objects (`client.files`, `client.fine_tuning.jobs`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_RETRIES = 2
+# The SDK refuses to build a client without a key; endpoints that need none (the demo endpoint,
+# local servers) ignore this placeholder.
+NO_KEY = "no-key"
+
+Message = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ChatError:
+    kind: str  # rate_limit | server_error | timeout | connection | auth | bad_request | ...
+    message: str
+    status_code: int | None = None
+
+    def __str__(self) -> str:
+        status = f" {self.status_code}" if self.status_code else ""
+        return f"{self.kind}{status}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """One chat completion: its text and usage, or what went wrong (`error`)."""
+
+    text: str
+    input_tokens: int
+    output_tokens: int
+    latency_ms: float  # wall time of the call, retries included
+    model: str
+    error: ChatError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def make_client(
+    *,
+    base_url: str,
+    api_key: str | None,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout, max_retries=max_retries
+    )
+
+
+def make_async_client(
+    *,
+    base_url: str,
+    api_key: str | None,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(
+        base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout, max_retries=max_retries
+    )
+
+
+# Most specific first: RateLimitError is an APIStatusError, APITimeoutError a connection error.
+_ERROR_KINDS: tuple[tuple[type[Exception], str], ...] = (
+    (openai.APITimeoutError, "timeout"),
+    (openai.APIConnectionError, "connection"),
+    (openai.RateLimitError, "rate_limit"),
+    (openai.AuthenticationError, "auth"),
+    (openai.PermissionDeniedError, "auth"),
+    (openai.NotFoundError, "not_found"),
+    (openai.BadRequestError, "bad_request"),
+    (openai.UnprocessableEntityError, "bad_request"),
+    (openai.InternalServerError, "server_error"),
+    (openai.APIStatusError, "api_error"),
+)
+
+
+def describe_error(error: openai.OpenAIError) -> ChatError:
+    kind = next((kind for cls, kind in _ERROR_KINDS if isinstance(error, cls)), "api_error")
+    status = error.status_code if isinstance(error, openai.APIStatusError) else None
+    # An API error's body is the `error` object of the answer; its message is the useful part.
+    body = getattr(error, "body", None)
+    message = body.get("message") if isinstance(body, dict) else None
+    message = message or getattr(error, "message", None) or str(error)
+    return ChatError(kind, message, status)
+
+
+def _params(model: str, messages: Sequence[Message], params: Mapping[str, Any]) -> dict:
+    return {"model": model, "messages": list(messages), **params}
+
+
+def _result(response: Any, model: str, started: float) -> ChatResult:
+    choice = response.choices[0] if response.choices else None
+    usage = response.usage
+    return ChatResult(
+        text=(choice.message.content or "") if choice else "",
+        input_tokens=usage.prompt_tokens if usage else 0,
+        output_tokens=usage.completion_tokens if usage else 0,
+        latency_ms=(time.perf_counter() - started) * 1000,
+        model=response.model or model,
+    )
+
+
+def _failure(error: openai.OpenAIError, model: str, started: float) -> ChatResult:
+    latency_ms = (time.perf_counter() - started) * 1000
+    return ChatResult("", 0, 0, latency_ms, model, describe_error(error))
+
+
+def chat(
+    client: openai.OpenAI, *, model: str, messages: Sequence[Message], **params: Any
+) -> ChatResult:
+    """One chat completion; `params` are passed through (temperature, response_format, …)."""
+    started = time.perf_counter()
+    try:
+        response = client.chat.completions.create(**_params(model, messages, params))
+    except openai.OpenAIError as error:
+        return _failure(error, model, started)
+    return _result(response, model, started)
+
+
+async def achat(
+    client: openai.AsyncOpenAI, *, model: str, messages: Sequence[Message], **params: Any
+) -> ChatResult:
+    """`chat` for the async client, for running many calls concurrently."""
+    started = time.perf_counter()
+    try:
+        response = await client.chat.completions.create(**_params(model, messages, params))
+    except openai.OpenAIError as error:
+        return _failure(error, model, started)
+    return _result(response, model, started)
