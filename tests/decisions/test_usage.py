@@ -324,3 +324,11 @@ def test_concurrent_pushers_of_overlapping_ids_store_each_id_exactly_once(
     assert sum(r["duplicates"] for r in results) == 64 * 50 - 400
     assert UsageRecord.objects.count() == 400
     assert UsageRecord.objects.values("client_id").distinct().count() == 400
+
+
+def test_ids_and_models_with_tabs_newlines_and_backslashes_are_stored_exactly(pusher):
+    awkward = "a\tb\\c\nd\re \\N"
+    assert pusher(record(id=awkward, model="m\tx\\")).json() == {"accepted": 1, "duplicates": 0}
+    row = UsageRecord.objects.get()
+    assert (row.client_id, row.model) == (awkward, "m\tx\\")
+    assert pusher(record(id=awkward)).json() == {"accepted": 0, "duplicates": 1}
