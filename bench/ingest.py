@@ -216,10 +216,10 @@ def _copy(url: str, records: int) -> float:
             "cost_usd, received_at"
         )
         began = time.perf_counter()
-        with conn.cursor() as cursor:
-            with cursor.copy(f"COPY decisions_usagerecord ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        statement = f"COPY decisions_usagerecord ({columns}) FROM STDIN"
+        with conn.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
         conn.commit()
         return records / (time.perf_counter() - began)
 
