@@ -200,12 +200,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = Path(
         envstr("CELERY_BROKER_DIR", str(VAR_DIR / ("celery-test" if _testing else "celery")))
     )
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -234,6 +235,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "teams.tasks.requeue_stale_webhook_deliveries",
         "schedule": 300,
     },
+    # Re-evaluations missed while the broker was down, and flags held by the no-flapping rule.
+    "decisions-sweep-evaluations": {
+        "task": "decisions.sweep_evaluations",
+        "schedule": envint("EVALUATION_SWEEP_SECONDS", 120),
+    },
+    "decisions-check-review-dates": {"task": "decisions.check_review_dates", "schedule": 86400},
 }
 
 # Outgoing webhooks: attempt n waits BASE * 2**(n-1) seconds after attempt n-1 failed.

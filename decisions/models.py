@@ -44,6 +44,10 @@ class Workload(TeamOwned):
     parameters = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Live re-evaluation bookkeeping (decisions.services.evaluations): when usage last changed,
+    # and the claim marker of a pending (coalesced) re-evaluation.
+    usage_changed_at = models.DateTimeField(null=True, blank=True)
+    evaluation_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -184,3 +188,167 @@ def workload_roi_data(workload: Workload, *, price_rows=None) -> dict:
             data.setdefault("ft_input_price_per_1m", ft_price.input_per_1m)
             data.setdefault("ft_output_price_per_1m", ft_price.output_per_1m)
     return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Live usage, evaluations and switch flags
+# ---------------------------------------------------------------------------------------------
+
+
+class UsageRecord(TeamOwned):
+    """Usage of one workload over one period, as pushed by a service (POST /api/v1/usage).
+
+    Written only by `decisions.usage_ingest` (bulk, idempotent on the client's `id`).
+    """
+
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="usage")
+    # NULL, not "", when the client sent no id: NULLs never collide in the unique constraint.
+    client_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    requests = models.BigIntegerField()
+    input_tokens = models.BigIntegerField()
+    output_tokens = models.BigIntegerField()
+    approach = models.CharField(max_length=10, choices=Approach.choices, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    latency_p50_ms = models.FloatField(null=True, blank=True)
+    latency_p99_ms = models.FloatField(null=True, blank=True)
+    format_errors = models.BigIntegerField(null=True, blank=True)
+    cost_usd = models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["workload", "period_start"]
+        constraints = [
+            # The idempotency key: a client id is stored once per team (NULLs never collide).
+            models.UniqueConstraint(fields=["team", "client_id"], name="usage_unique_client_id"),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gt=models.F("period_start")),
+                name="usage_period_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(requests__gte=0, input_tokens__gte=0, output_tokens__gte=0),
+                name="usage_counts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(format_errors__isnull=True)
+                | models.Q(format_errors__gte=0, format_errors__lte=models.F("requests")),
+                name="usage_format_errors_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["workload", "period_start"], name="usage_workload_start")]
+
+    def __str__(self) -> str:
+        return f"{self.workload_id} {self.period_start:%Y-%m-%d %H:%M} {self.requests} requests"
+
+
+class Evaluation(TeamOwned):
+    """One re-evaluation of a workload: the observed metrics, the ROI inputs built from them and
+    the workload's parameters, the ROI outputs and the recommendation, frozen at that time."""
+
+    class Reason(models.TextChoices):
+        USAGE = "usage", "New usage"
+        PARAMETERS = "parameters", "Parameters changed"
+        PRICES = "prices", "Prices changed"
+        BENCHMARK = "benchmark", "Benchmark finished"
+        SWEEP = "sweep", "Periodic sweep"
+        MANUAL = "manual", "Requested by a user"
+        DEMO = "demo", "Demo data"
+
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="evaluations")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    current_approach = models.CharField(max_length=10, choices=Approach.choices)
+    observed = models.JSONField(default=dict)  # window, R, mean tokens, p99, format error rate
+    inputs = models.JSONField(default=dict)  # roi.RoiInputs.as_dict(), or the raw data if invalid
+    outputs = models.JSONField(default=dict)  # roi.RoiResult.as_dict()
+    recommendation = models.CharField(max_length=10, choices=Approach.choices, blank=True)
+    errors = models.JSONField(default=list, blank=True)  # [{"field", "message"}] when invalid
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workload", "-created_at"], name="evaluation_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.workload} evaluation {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def disagrees(self) -> bool:
+        return bool(self.recommendation) and self.recommendation != self.current_approach
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    DISMISSED = "dismissed", "Dismissed"
+    RESOLVED = "resolved", "Resolved"
+
+
+class SwitchFlagQuerySet(models.QuerySet):
+    def for_team(self, team) -> SwitchFlagQuerySet:
+        return self.filter(team=team)
+
+    def live(self) -> SwitchFlagQuerySet:
+        """Flags that still apply: the recommendation has not agreed with the approach since."""
+        return self.filter(resolved_at__isnull=True)
+
+    def needing_attention(self) -> SwitchFlagQuerySet:
+        return self.live().filter(status=FlagStatus.OPEN)
+
+
+class SwitchFlag(TeamOwned):
+    """ "The evidence says switch": raised when an evaluation recommends another approach than the
+    workload's current one, closed (resolved_at) when a later evaluation agrees again.
+
+    A flag stays live (resolved_at is null) while open, acknowledged or dismissed; at most one
+    live flag per workload (database constraint).
+    """
+
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="flags")
+    evaluation = models.ForeignKey(
+        Evaluation, null=True, on_delete=models.SET_NULL, related_name="flags"
+    )
+    from_approach = models.CharField(max_length=10, choices=Approach.choices)
+    to_approach = models.CharField(max_length=10, choices=Approach.choices)
+    status = models.CharField(max_length=12, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    reasons = models.JSONField(default=list)
+    figures = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    dismiss_reason = models.TextField(blank=True)
+    decision = models.ForeignKey(
+        DecisionRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags"
+    )
+
+    objects = SwitchFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workload"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="switchflag_one_live_per_workload",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=FlagStatus.values), name="switchflag_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=FlagStatus.RESOLVED)
+                | models.Q(resolved_at__isnull=False),
+                name="switchflag_resolved_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "status"], name="switchflag_team_status")]
+
+    def __str__(self) -> str:
+        return f"{self.workload}: {self.from_approach} → {self.to_approach} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.resolved_at is None

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from decisions.views import workloads, worksheets
+from decisions.views import dashboard, flags, workloads, worksheets
 from teams.views import coming_later
 
 app_name = "decisions"
 
 urlpatterns = [
-    path("", coming_later("Dashboard", "Every workload at a glance."), name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
     path("workloads/", workloads.workload_list, name="workload_list"),
     path("workloads/new/", workloads.workload_create_view, name="workload_create"),
     path("workloads/<slug:slug>/", workloads.workload_detail, name="workload_detail"),
@@ -21,5 +21,10 @@ urlpatterns = [
     path("worksheets/", worksheets.worksheet_list, name="worksheet_list"),
     path("worksheets/new/", worksheets.worksheet_new, name="worksheet_new"),
     path("decisions/", coming_later("Decisions", "Decision records."), name="decision_list"),
-    path("flags/", coming_later("Flags", "Switch flags."), name="flag_list"),
+    path("workloads/<slug:slug>/live/", dashboard.workload_live, name="workload_live"),
+    path("flags/", flags.flag_list, name="flag_list"),
+    path("flags/<int:pk>/", flags.flag_detail, name="flag_detail"),
+    path("flags/<int:pk>/acknowledge/", flags.flag_acknowledge, name="flag_acknowledge"),
+    path("flags/<int:pk>/dismiss/", flags.flag_dismiss, name="flag_dismiss"),
+    path("flags/<int:pk>/start-decision/", flags.flag_start_decision, name="flag_start_decision"),
 ]
