@@ -6,12 +6,11 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializ
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from decisions import roi
 from decisions.models import Approach
-from teams.api.auth import IsAuthenticatedCaller
 from teams.api.errors import validation_error_response
+from teams.api.views import StatelessAPIView
 
 # Seed 000's persona assistant: prompting costs $101.25/month, fine-tuning $127.50.
 WORKED_EXAMPLE = {
@@ -73,10 +72,9 @@ RoiResultSchema = inline_serializer(
 )
 
 
-class RoiEvaluateView(APIView):
+class RoiEvaluateView(StatelessAPIView):
     """Not team-scoped: it reads and stores nothing, so any valid token or session may call it."""
 
-    permission_classes = [IsAuthenticatedCaller]
     parser_classes = [JSONParser]
 
     @extend_schema(

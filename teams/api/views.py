@@ -41,3 +41,10 @@ class TeamAPIView(GenericAPIView):
 
     def get_queryset(self):
         return super().get_queryset().filter(team=self.team)
+
+
+class StatelessAPIView(GenericAPIView):
+    """For endpoints that read and store no team data (pure computations such as the ROI
+    engine): any valid token or session may call them, whatever its team or scopes."""
+
+    permission_classes = [IsAuthenticatedCaller]
