@@ -34,12 +34,14 @@ install: $(STAMP)
 dev: export DEBUG ?= 1
 dev: export ALLOW_PRIVATE_NETWORK_TARGETS ?= 1
 dev: export WEB_PORT := $(PORT)
+dev: export DEMO_LLM_PORT ?= 8089
 dev: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Crossover is starting on http://127.0.0.1:$(PORT)/  —  log in as demo / demo"
 	@echo "  API docs: http://127.0.0.1:$(PORT)/api/docs/   (Ctrl-C stops everything)"
+	@echo "  Simulated model endpoint (OpenAI-compatible): http://127.0.0.1:$(DEMO_LLM_PORT)/v1"
 	@echo ""
 	exec $(VENV)/bin/honcho -f Procfile.dev start
 

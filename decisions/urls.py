@@ -21,7 +21,6 @@ urlpatterns = [
     path("worksheets/", worksheets.worksheet_list, name="worksheet_list"),
     path("worksheets/new/", worksheets.worksheet_new, name="worksheet_new"),
     path("decisions/", coming_later("Decisions", "Decision records."), name="decision_list"),
-    path("workloads/<slug:slug>/live/", dashboard.workload_live, name="workload_live"),
     path("flags/", flags.flag_list, name="flag_list"),
     path("flags/<int:pk>/", flags.flag_detail, name="flag_detail"),
     path("flags/<int:pk>/acknowledge/", flags.flag_acknowledge, name="flag_acknowledge"),

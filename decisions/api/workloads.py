@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from decisions.live import workload_live_summary
 from decisions.models import Workload
 from decisions.services.workloads import WORKLOAD_FIELDS, workload_create, workload_update
 from teams.api.views import TeamAPIView
@@ -103,10 +105,38 @@ class WorkloadListView(TeamAPIView):
         return Response(self.get_serializer(workload).data, status=status.HTTP_201_CREATED)
 
 
+class WorkloadDetailSerializer(WorkloadSerializer):
+    """One workload with its live state: the latest evaluation and its open switch flags."""
+
+    latest_evaluation = serializers.SerializerMethodField()
+    open_flags = serializers.SerializerMethodField()
+
+    class Meta(WorkloadSerializer.Meta):
+        fields = [*WorkloadSerializer.Meta.fields, "latest_evaluation", "open_flags"]
+        read_only_fields = [
+            *WorkloadSerializer.Meta.read_only_fields,
+            "latest_evaluation",
+            "open_flags",
+        ]
+
+    def _summary(self, workload: Workload) -> dict:
+        if getattr(self, "_live", None) is None:
+            self._live = workload_live_summary(workload)
+        return self._live
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_latest_evaluation(self, workload: Workload) -> dict | None:
+        return self._summary(workload)["latest_evaluation"]
+
+    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    def get_open_flags(self, workload: Workload) -> list:
+        return self._summary(workload)["open_flags"]
+
+
 class WorkloadDetailView(TeamAPIView):
     read_scope = "decisions:read"
     write_scope = "decisions:write"
-    serializer_class = WorkloadSerializer
+    serializer_class = WorkloadDetailSerializer
 
     def get_object(self) -> Workload:
         return get_object_or_404(Workload.objects.for_team(self.team), slug=self.kwargs["slug"])

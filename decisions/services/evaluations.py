@@ -279,12 +279,12 @@ def _ratio(part: Decimal, whole: Decimal, places: int = 2) -> float | None:
     return round(float(part / whole), places)
 
 
-def live_roi_data(workload: Workload, observed: dict) -> dict:
+def live_roi_data(workload: Workload, observed: dict, *, price_rows=None) -> dict:
     """ROI inputs: the workload's parameters and prices, overridden by what usage shows.
 
     Without usage in the window the planned figures of the parameters stand.
     """
-    data = workload_roi_data(workload)
+    data = workload_roi_data(workload, price_rows=price_rows)
     if not observed["requests"]:
         return data
     data["monthly_requests"] = observed["requests"]

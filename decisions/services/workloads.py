@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from decisions import roi
-from decisions.models import Workload, workload_roi_data
+from decisions.models import Evaluation, Workload, workload_roi_data
+from decisions.services.evaluations import evaluation_request
 
 WORKLOAD_FIELDS = (
     "slug", "name", "description", "current_approach", "policy", "model", "ft_model",
@@ -96,7 +97,9 @@ def _save(workload: Workload) -> Workload:
 def workload_create(*, team, data: dict, actor=None) -> Workload:
     """Create a workload from WORKLOAD_FIELDS (slug, name and model required)."""
     workload = _apply(Workload(team=team), data)
-    return _save(workload)
+    workload = _save(workload)
+    evaluation_request(workload=workload, reason=Evaluation.Reason.PARAMETERS)
+    return workload
 
 
 def workload_update(*, workload: Workload, data: dict, actor=None) -> Workload:
@@ -110,7 +113,9 @@ def workload_update(*, workload: Workload, data: dict, actor=None) -> Workload:
         )
     workload = _apply(workload, data)
     workload.updated_at = timezone.now()
-    return _save(workload)
+    workload = _save(workload)
+    evaluation_request(workload=workload, reason=Evaluation.Reason.PARAMETERS)
+    return workload
 
 
 def workload_planned_result(workload: Workload, *, price_rows=None):

@@ -7,9 +7,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from decisions import roi
-from decisions.models import Workload, Worksheet, workload_roi_data
+from decisions.models import Workload, Worksheet
 
 
 def worksheet_create(
@@ -51,8 +52,12 @@ def worksheet_create(
 
 
 def worksheet_prefill(workload: Workload, *, price_rows=None) -> dict[str, str]:
-    """Form values for a new worksheet about `workload`: its parameters, policy and prices."""
-    data = workload_roi_data(workload, price_rows=price_rows)
+    """Form values for a new worksheet about `workload`: its parameters, policy and prices,
+    with what the last 30 days of usage observed (volume, tokens, p99, format errors)."""
+    from decisions.services.evaluations import live_roi_data, observe_usage
+
+    observed = observe_usage(workload, now=timezone.now())
+    data = live_roi_data(workload, observed, price_rows=price_rows)
     return {name: plain(value) for name, value in data.items() if value is not None}
 
 

@@ -8,7 +8,7 @@ from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from decisions import roi
+from decisions import live, roi
 from decisions.forms.roi_fields import sections
 from decisions.forms.workloads import WorkloadForm
 from decisions.models import Workload
@@ -99,6 +99,7 @@ def workload_detail(request: HttpRequest, slug: str) -> HttpResponse:
             for name, value in workload.parameters.items()
         ],
         "worksheets": worksheets,
+        **live.workload_live_context(workload),
     }
     if result is not None:
         context.update(live_results(result))

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from evaluations.models import ModelPrice
+from evaluations.signals import prices_changed
 
 # Letters, digits and the punctuation model names use; `*` is the only wildcard. fnmatch would
 # also read `?` and `[...]` as wildcards, which nobody expects in a model name: refuse them.
@@ -71,7 +72,9 @@ def model_price_create(*, team, data: dict, actor=None) -> ModelPrice:
     """Add a price row. `data` holds EDITABLE_FIELDS (training_per_1m and notes optional)."""
     clean = _check(team, data)
     price = ModelPrice(team=team, **{k: v for k, v in clean.items() if k in EDITABLE_FIELDS})
-    return _save(price)
+    price = _save(price)
+    prices_changed.send(sender=ModelPrice, team=team)
+    return price
 
 
 def model_price_update(*, price: ModelPrice, data: dict, actor=None) -> ModelPrice:
@@ -81,8 +84,11 @@ def model_price_update(*, price: ModelPrice, data: dict, actor=None) -> ModelPri
         if name in EDITABLE_FIELDS:
             setattr(price, name, value)
     price.updated_at = timezone.now()
-    return _save(price)
+    price = _save(price)
+    prices_changed.send(sender=ModelPrice, team=price.team)
+    return price
 
 
 def model_price_delete(*, price: ModelPrice, actor=None) -> None:
     price.delete()
+    prices_changed.send(sender=ModelPrice, team=price.team)

@@ -64,7 +64,7 @@ def test_dashboard_is_team_scoped(client, team, other_team):
 
 def test_workload_live_page_shows_evaluation_charts_forecast_and_flags(admin_client, team):
     flagged_workload(team, "classifier")
-    page = admin_client.get("/t/acme/workloads/classifier/live/")
+    page = admin_client.get("/t/acme/workloads/classifier/")
     text = page.content.decode()
     assert page.status_code == 200
     assert "Latest evaluation" in text and "recommends" in text

@@ -1,0 +1,8 @@
+"""What the evaluations app announces; apps to its right connect in their AppConfig.ready()."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# A team's price table changed (kwargs: team). Every cost computed from it is now stale.
+prices_changed = Signal()
