@@ -139,9 +139,7 @@ def test_every_api_view_is_team_scoped_or_declared_stateless():
     offenders = [
         r.route
         for r in api_routes()
-        if not issubclass(
-            getattr(r.callback, "view_class", object), TeamAPIView | StatelessAPIView
-        )
+        if not issubclass(getattr(r.callback, "view_class", object), TeamAPIView | StatelessAPIView)
     ]
     assert offenders == []
 

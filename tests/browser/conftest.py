@@ -62,7 +62,9 @@ def browser(playwright, browser_type_launch_args):
 
 @pytest.fixture
 def page(browser, live_server, transactional_db):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 1000})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1440, "height": 1000}
+    )
     page = context.new_page()
     problems: list[str] = []
 
