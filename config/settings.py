@@ -177,7 +177,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # One name for the approach values wherever they appear (verdicts, recommendations, workloads).
-    "ENUM_NAME_OVERRIDES": {"ApproachEnum": "decisions.models.Approach"},
+    "ENUM_NAME_OVERRIDES": {
+        "ApproachEnum": "decisions.models.Approach",
+        "PolicyEnum": "decisions.models.Policy",
+    },
 }
 
 # Throttling counters live here: Redis when configured (shared by every web process),

@@ -260,3 +260,21 @@ def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Point the Celery app at a port where nothing listens (a real refused connection), then
+    restore it. Celery reads CELERY_BROKER_URL from the environment before its own config."""
+    from config.celery import app
+
+    conf = app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+    app.close()
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    conf.broker_url = "redis://127.0.0.1:1/0"
+    conf.broker_transport_options = {"max_retries": 0}
+    yield
+    app.close()
+    monkeypatch.undo()
+    conf.broker_url, conf.broker_transport_options = saved

@@ -150,19 +150,6 @@ def test_sweep_picks_up_usage_newer_than_the_latest_evaluation_and_stale_claims(
     assert {args[1] for args in enqueued} == {"sweep"}
 
 
-@pytest.fixture
-def broker_down():
-    """Point the Celery app at a port where nothing listens, then restore it."""
-    conf = celery_app.conf
-    saved = conf.broker_url, conf.broker_transport_options
-    celery_app.close()
-    conf.broker_url = "redis://127.0.0.1:1/0"
-    conf.broker_transport_options = {"max_retries": 0}
-    yield
-    celery_app.close()
-    conf.broker_url, conf.broker_transport_options = saved
-
-
 @pytest.mark.django_db(transaction=True)
 def test_broker_down_during_ingestion_still_stores_and_the_sweep_catches_up(
     live_server, team, token_factory, broker_down, settings
