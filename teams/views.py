@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -267,3 +268,8 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.webhook_delete(webhook=hook)
     messages.success(request, f"Webhook {hook.url} deleted.")
     return redirect("teams:webhooks", team_slug=request.team.slug)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the hashed static name exists only after collectstatic.
+    return redirect(static("img/favicon.svg"), permanent=True)

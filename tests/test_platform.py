@@ -146,3 +146,9 @@ def test_production_settings_pass_the_deploy_checks():
         text=True,
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_favicon_ico_redirects_to_the_svg_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
