@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from teams.models import TeamOwned
+from teams.models import Team, TeamOwned
 
 
 class Approach(models.TextChoices):
@@ -201,7 +201,12 @@ class UsageRecord(TeamOwned):
     Written only by `decisions.usage_ingest` (bulk, idempotent on the client's `id`).
     """
 
-    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="usage")
+    # Each index costs every ingested row; the two foreign keys are already the leading columns
+    # of the unique (team, client_id) and the (workload, period_start) indexes.
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", db_index=False)
+    workload = models.ForeignKey(
+        Workload, on_delete=models.CASCADE, related_name="usage", db_index=False
+    )
     # NULL, not "", when the client sent no id: NULLs never collide in the unique constraint.
     client_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     period_start = models.DateTimeField()
