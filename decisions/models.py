@@ -163,9 +163,7 @@ class DecisionRecord(TeamOwned):
 class DecisionRevision(TeamOwned):
     """One immutable save of a decision record: who, when, why, and the full record as it was."""
 
-    decision = models.ForeignKey(
-        DecisionRecord, on_delete=models.CASCADE, related_name="revisions"
-    )
+    decision = models.ForeignKey(DecisionRecord, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
     snapshot = models.JSONField()  # the API representation of the record (SPEC §6.3 names)
     note = models.CharField(max_length=300, blank=True)

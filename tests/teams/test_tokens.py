@@ -14,7 +14,9 @@ def test_token_is_stored_only_as_prefix_and_sha256(team, token_factory):
     stored = ApiToken.objects.get(pk=token.pk)
     assert stored.token_hash == hashlib.sha256(raw.encode()).hexdigest()
     assert raw.startswith(stored.prefix)
-    assert raw not in {str(v) for v in ApiToken.objects.filter(pk=token.pk).values().first().values()}
+    assert raw not in {
+        str(v) for v in ApiToken.objects.filter(pk=token.pk).values().first().values()
+    }
 
 
 @pytest.mark.django_db
