@@ -1226,7 +1226,7 @@ def decisions_import(*, team: Team, author, files: list[tuple[str, bytes]]) -> l
                 item.decision = _import_one(team, author, item, by_original)
         except ValidationError as exc:
             item.result.status = "error"
-            item.result.message = _describe(exc)
+            item.result.message = describe_error(exc)
             item.result.notes = []
             continue
         finally:
@@ -1292,7 +1292,8 @@ def _import_one(team: Team, author, item: _Parsed, by_original: dict) -> Decisio
     return decision
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_error(exc: ValidationError) -> str:
+    """One line naming each field and its problem, for a message or an import report."""
     if hasattr(exc, "error_dict"):
         return "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items())
     return " ".join(exc.messages)
