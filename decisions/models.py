@@ -138,6 +138,7 @@ class DecisionRecord(TeamOwned):
     # A flag, not a status: set when a trigger fires or review_by passes.
     needs_revisit = models.BooleanField(default=False)
     revisit_reasons = models.JSONField(default=list, blank=True)
+    revisit_flagged_at = models.DateTimeField(null=True, blank=True)
     supersedes = models.ManyToManyField(
         "self", symmetrical=False, related_name="superseded_by", blank=True
     )
@@ -164,6 +165,89 @@ class DecisionRecord(TeamOwned):
     @property
     def code(self) -> str:
         return f"ADR-{self.number:04d}"
+
+    @property
+    def is_frozen(self) -> bool:
+        """The body can change only while the decision is a draft or proposed."""
+        return self.status not in (DecisionStatus.DRAFT, DecisionStatus.PROPOSED)
+
+
+class DecisionRevision(TeamOwned):
+    """One immutable save of a decision record: who, when, why, and the full record as it was."""
+
+    decision = models.ForeignKey(DecisionRecord, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()  # the API representation of the record (SPEC §6.3 names)
+    note = models.CharField(max_length=300, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decision", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["decision", "number"], name="decision_revision_unique_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision.code} revision {self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Decision revisions are immutable: record a new revision instead.")
+        super().save(*args, **kwargs)
+
+
+class EvidenceKind(models.TextChoices):
+    WORKSHEET = "worksheet", "Worksheet"
+
+
+# Each evidence kind names the one foreign key of EvidenceLink that it uses. Adding a kind (a
+# workload evaluation, a prompt version, a benchmark run) is: a choice above, a nullable foreign
+# key below, an entry here, and its label/URL in decisions.services.records.EVIDENCE_KINDS.
+EVIDENCE_TARGETS: dict[str, str] = {EvidenceKind.WORKSHEET: "worksheet"}
+
+
+def _exactly_the_kinds_target() -> models.Q:
+    condition = models.Q()
+    for kind, field in EVIDENCE_TARGETS.items():
+        empty = {f"{other}__isnull": True for other in EVIDENCE_TARGETS.values() if other != field}
+        condition |= models.Q(kind=kind, **{f"{field}__isnull": False}, **empty)
+    return condition
+
+
+class EvidenceLink(TeamOwned):
+    """A typed link from a decision to the evidence it rests on."""
+
+    decision = models.ForeignKey(
+        DecisionRecord, on_delete=models.CASCADE, related_name="evidence_links"
+    )
+    kind = models.CharField(max_length=20, choices=EvidenceKind.choices)
+    worksheet = models.ForeignKey(
+        Worksheet, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence_links"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decision", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_exactly_the_kinds_target(), name="evidence_link_one_target"
+            ),
+            models.UniqueConstraint(
+                fields=["decision", "worksheet"], name="evidence_link_unique_worksheet"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision.code} ← {self.kind} {self.target}"
+
+    @property
+    def target(self) -> models.Model:
+        return getattr(self, EVIDENCE_TARGETS[self.kind])
 
 
 def workload_roi_data(workload: Workload, *, price_rows=None) -> dict:

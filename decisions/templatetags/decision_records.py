@@ -1,0 +1,28 @@
+"""Template helpers for decision records, usable from any page that shows evidence or a
+workload: `{% load decision_records %}`."""
+
+from __future__ import annotations
+
+from django import template
+
+from decisions import triggers
+from decisions.services import records as svc
+
+register = template.Library()
+
+
+@register.simple_tag
+def decisions_citing(obj):
+    """Evidence links citing `obj` (e.g. a worksheet), with their decisions, in one query."""
+    return list(svc.decisions_citing(obj))
+
+
+@register.simple_tag
+def workload_timeline(workload):
+    """The workload's decisions, oldest first."""
+    return list(svc.workload_decisions(workload))
+
+
+@register.filter
+def describe_trigger(trigger: dict) -> str:
+    return triggers.describe_trigger(trigger)
