@@ -180,6 +180,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApproachEnum": "decisions.models.Approach",
         "PolicyEnum": "decisions.models.Policy",
+        "DecisionStatusEnum": "decisions.models.DecisionStatus",
+        "FlagStatusEnum": "decisions.models.FlagStatus",
+        "DeliveryStatusEnum": "teams.models.WebhookDelivery.Status",
     },
 }
 

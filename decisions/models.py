@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from teams.models import Team, TeamOwned
@@ -166,6 +167,11 @@ class DecisionRecord(TeamOwned):
     def code(self) -> str:
         return f"ADR-{self.number:04d}"
 
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "decisions:decision_detail", kwargs={"team_slug": self.team.slug, "number": self.number}
+        )
+
     @property
     def is_frozen(self) -> bool:
         """The body can change only while the decision is a draft or proposed."""
@@ -203,12 +209,16 @@ class DecisionRevision(TeamOwned):
 
 class EvidenceKind(models.TextChoices):
     WORKSHEET = "worksheet", "Worksheet"
+    EVALUATION = "evaluation", "Workload evaluation"
 
 
 # Each evidence kind names the one foreign key of EvidenceLink that it uses. Adding a kind (a
 # workload evaluation, a prompt version, a benchmark run) is: a choice above, a nullable foreign
 # key below, an entry here, and its label/URL in decisions.services.records.EVIDENCE_KINDS.
-EVIDENCE_TARGETS: dict[str, str] = {EvidenceKind.WORKSHEET: "worksheet"}
+EVIDENCE_TARGETS: dict[str, str] = {
+    EvidenceKind.WORKSHEET: "worksheet",
+    EvidenceKind.EVALUATION: "evaluation",
+}
 
 
 def _exactly_the_kinds_target() -> models.Q:
@@ -229,6 +239,13 @@ class EvidenceLink(TeamOwned):
     worksheet = models.ForeignKey(
         Worksheet, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence_links"
     )
+    evaluation = models.ForeignKey(
+        "Evaluation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="evidence_links",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -239,6 +256,9 @@ class EvidenceLink(TeamOwned):
             ),
             models.UniqueConstraint(
                 fields=["decision", "worksheet"], name="evidence_link_unique_worksheet"
+            ),
+            models.UniqueConstraint(
+                fields=["decision", "evaluation"], name="evidence_link_unique_evaluation"
             ),
         ]
 

@@ -72,7 +72,7 @@ class DecisionWriteSerializer(serializers.Serializer):
 class DecisionSerializer(DecisionWriteSerializer):
     number = serializers.IntegerField()
     code = serializers.CharField(help_text="ADR-0007")
-    status = serializers.ChoiceField(choices=DecisionStatus.values)
+    status = serializers.ChoiceField(choices=DecisionStatus.choices)
     superseded_by = serializers.ListField(child=serializers.IntegerField())
     needs_revisit = serializers.BooleanField()
     revisit_reasons = serializers.ListField(child=serializers.CharField())
@@ -81,7 +81,7 @@ class DecisionSerializer(DecisionWriteSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=DecisionStatus.values)
+    status = serializers.ChoiceField(choices=DecisionStatus.choices)
     superseded_by = serializers.ListField(
         child=serializers.IntegerField(), required=False, help_text="When superseding."
     )

@@ -36,7 +36,9 @@ def _seed_chat(team, user, workload: Workload) -> None:
     launch = _existing(team, launch_title)
     if launch is None:
         launch = _decide(
-            team, user, workload,
+            team,
+            user,
+            workload,
             title=launch_title,
             approach=Approach.PROMPT,
             date=today - dt.timedelta(days=120),

@@ -30,17 +30,14 @@ from decisions.models import (
     DecisionRecord,
     DecisionRevision,
     DecisionStatus,
+    Evaluation,
     EvidenceKind,
     EvidenceLink,
     Workload,
     Worksheet,
 )
 from teams.models import Team, WebhookEvent
-
-try:
-    from teams.services import webhook_emit
-except ImportError:  # outgoing webhooks arrive with the team-settings feature
-    webhook_emit = None
+from teams.services import webhook_emit
 
 S = DecisionStatus
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -91,7 +88,7 @@ class EvidenceSpec:
 
     model: type[models.Model]
     label: Callable[[models.Model], str]
-    url_name: str  # a team-scoped page taking `pk`
+    page: Callable[[models.Model], tuple[str, dict]]  # its team-scoped page: (url name, kwargs)
     ref: Callable[[models.Model], dict]  # a portable natural key for exports
     lookup: Callable[[Mapping], Q]  # the natural key back to a filter
     related: tuple[str, ...] = ()
@@ -104,9 +101,23 @@ EVIDENCE_KINDS: dict[str, EvidenceSpec] = {
             f"{w.workload.name} worksheet v{w.version} "
             f"(recommends {w.get_recommendation_display().lower()})"
         ),
-        url_name="decisions:worksheet_detail",
+        page=lambda w: (
+            "decisions:worksheet_detail",
+            {"slug": w.workload.slug, "version": w.version},
+        ),
         ref=lambda w: {"workload": w.workload.slug, "version": w.version},
         lookup=lambda ref: Q(workload__slug=ref.get("workload"), version=ref.get("version")),
+        related=("workload",),
+    ),
+    EvidenceKind.EVALUATION: EvidenceSpec(
+        model=Evaluation,
+        label=lambda e: (
+            f"{e.workload.name} evaluation of {e.created_at:%Y-%m-%d %H:%M} UTC"
+            + (f" (recommends {e.recommendation})" if e.recommendation else "")
+        ),
+        page=lambda e: ("decisions:workload_detail", {"slug": e.workload.slug}),
+        ref=lambda e: {"workload": e.workload.slug, "created_at": e.created_at.isoformat()},
+        lookup=lambda ref: Q(workload__slug=ref.get("workload"), created_at=ref.get("created_at")),
         related=("workload",),
     ),
 }
@@ -128,11 +139,9 @@ def evidence_item(link: EvidenceLink) -> dict:
 
 def evidence_url(link: EvidenceLink) -> str | None:
     """The evidence's own page, when that page exists in this build."""
+    name, kwargs = EVIDENCE_KINDS[link.kind].page(link.target)
     try:
-        return reverse(
-            EVIDENCE_KINDS[link.kind].url_name,
-            kwargs={"team_slug": link.team.slug, "pk": link.target.pk},
-        )
+        return reverse(name, kwargs={"team_slug": link.decision.team.slug, **kwargs})
     except NoReverseMatch:
         return None
 
@@ -793,8 +802,6 @@ def _set_status(decision: DecisionRecord, status: str, author, note: str) -> Non
 
 
 def _emit(decision: DecisionRecord, event: str, extra: dict) -> None:
-    if webhook_emit is None:
-        return
     payload = {
         "decision": {
             "number": decision.number,

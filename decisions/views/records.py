@@ -81,13 +81,13 @@ def decision_create(request: HttpRequest) -> HttpResponse:
         focus = _apply_row_action(data, action)
         return _render_form(request, None, data, {}, focus=focus)
     try:
-        decision = svc.decision_create(
-            team=request.team, author=request.user, data=data, note=note
-        )
+        decision = svc.decision_create(team=request.team, author=request.user, data=data, note=note)
     except ValidationError as exc:
         return _render_form(request, None, data, exc.message_dict, status=400)
     messages.success(request, f"{decision.code} created as a draft.")
-    return redirect("decisions:decision_detail", team_slug=request.team.slug, number=decision.number)
+    return redirect(
+        "decisions:decision_detail", team_slug=request.team.slug, number=decision.number
+    )
 
 
 @team_view
@@ -154,7 +154,7 @@ def _split(text: str, separator: str) -> list[str]:
 
 
 def _numbers(text: str) -> list:
-    """"3, ADR-0007" → [3, 7]; anything else is passed on for the service to refuse."""
+    """ "3, ADR-0007" → [3, 7]; anything else is passed on for the service to refuse."""
     items = []
     for part in _split(text.replace(";", ","), ","):
         digits = part.upper().removeprefix("ADR-").removeprefix("ADR").strip()
@@ -236,17 +236,21 @@ def _render_form(request, decision, data, errors, *, focus="", status=200) -> Ht
                 "focus": focus == f"option-{i}-title",
                 "title": option.get("title", ""),
                 "description": option.get("description", ""),
-                "errors": _errors(errors, path, f"{path}.title", f"{path}.description",
-                                  f"{path}.arguments"),  # fmt: skip
+                "errors": _errors(
+                    errors, path, f"{path}.title", f"{path}.description", f"{path}.arguments"
+                ),  # fmt: skip
                 "arguments": [
                     {
                         "index": j,
                         "focus": focus == f"option-{i}-arg-{j}-text",
                         "kind": argument.get("kind", "good"),
                         "text": argument.get("text", ""),
-                        "errors": _errors(errors, f"{path}.arguments[{j}]",
-                                          f"{path}.arguments[{j}].kind",
-                                          f"{path}.arguments[{j}].text"),  # fmt: skip
+                        "errors": _errors(
+                            errors,
+                            f"{path}.arguments[{j}]",
+                            f"{path}.arguments[{j}].kind",
+                            f"{path}.arguments[{j}].text",
+                        ),  # fmt: skip
                     }
                     for j, argument in enumerate(option.get("arguments") or [])
                 ],
@@ -257,9 +261,13 @@ def _render_form(request, decision, data, errors, *, focus="", status=200) -> Ht
             **row,
             "index": i,
             "focus": focus == f"trigger-{i}-threshold",
-            "errors": _errors(errors, f"revisit_triggers[{i}]", f"revisit_triggers[{i}].metric",
-                              f"revisit_triggers[{i}].comparator",
-                              f"revisit_triggers[{i}].threshold"),  # fmt: skip
+            "errors": _errors(
+                errors,
+                f"revisit_triggers[{i}]",
+                f"revisit_triggers[{i}].metric",
+                f"revisit_triggers[{i}].comparator",
+                f"revisit_triggers[{i}].threshold",
+            ),  # fmt: skip
         }
         for i, row in enumerate(data.get("revisit_triggers") or [])
     ]
@@ -352,7 +360,9 @@ def decision_from_worksheet(request: HttpRequest, worksheet_id: int) -> HttpResp
     messages.success(
         request, f"{decision.code} drafted from the worksheet: review it, then propose it."
     )
-    return redirect("decisions:decision_detail", team_slug=request.team.slug, number=decision.number)
+    return redirect(
+        "decisions:decision_detail", team_slug=request.team.slug, number=decision.number
+    )
 
 
 @require_POST
@@ -360,9 +370,11 @@ def decision_from_worksheet(request: HttpRequest, worksheet_id: int) -> HttpResp
 def decision_evidence_add(request: HttpRequest, number: int) -> HttpResponse:
     decision = _get_decision(request, number)
     worksheet_id = request.POST.get("worksheet", "")
-    worksheet = Worksheet.objects.for_team(request.team).filter(
-        pk=int(worksheet_id) if worksheet_id.isdigit() else None
-    ).first()
+    worksheet = (
+        Worksheet.objects.for_team(request.team)
+        .filter(pk=int(worksheet_id) if worksheet_id.isdigit() else None)
+        .first()
+    )
     if worksheet is None:
         messages.error(request, "Choose a worksheet to link.")
     else:

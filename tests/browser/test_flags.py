@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from decisions.models import DecisionRecord, SwitchFlag
+from decisions.models import SwitchFlag
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,9 +32,14 @@ def test_demo_flag_on_the_dashboard_leads_to_a_drafted_decision(live_server, pag
     expect(page.get_by_text("format error rate", exact=False).first).to_be_visible()
     page.get_by_role("button", name="Start a decision").click()
 
-    decision = DecisionRecord.objects.get()
-    expect(page.get_by_text(f"{decision.code} drafted from this flag")).to_be_visible()
+    expect(page.get_by_text("drafted from this flag")).to_be_visible()
+    flag.refresh_from_db()
+    decision = flag.decision
+    assert flag.status == "acknowledged" and decision.status == "draft"
     assert decision.workload.slug == "ticket-classifier"
     assert decision.approach == flag.to_approach
-    flag.refresh_from_db()
-    assert (flag.status, flag.decision) == ("acknowledged", decision)
+    assert [link.evaluation_id for link in decision.evidence_links.all()] == [flag.evaluation_id]
+    # The draft opens, ready to be completed, with the evaluation as its evidence.
+    expect(page).to_have_url(re.compile(f"/decisions/{decision.number}/$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(decision.title)
+    expect(page.get_by_text("Support ticket classifier evaluation of").first).to_be_visible()
