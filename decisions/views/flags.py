@@ -84,6 +84,4 @@ def flag_start_decision(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request, f"{decision.code} drafted from this flag, with its evaluation as evidence."
     )
-    return redirect(
-        "decisions:decision_detail", team_slug=request.team.slug, number=decision.number
-    )
+    return redirect(decision)

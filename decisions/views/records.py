@@ -85,9 +85,7 @@ def decision_create(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return _render_form(request, None, data, exc.message_dict, status=400)
     messages.success(request, f"{decision.code} created as a draft.")
-    return redirect(
-        "decisions:decision_detail", team_slug=request.team.slug, number=decision.number
-    )
+    return redirect(decision)
 
 
 @team_view
@@ -360,9 +358,7 @@ def decision_from_worksheet(request: HttpRequest, worksheet_id: int) -> HttpResp
     messages.success(
         request, f"{decision.code} drafted from the worksheet: review it, then propose it."
     )
-    return redirect(
-        "decisions:decision_detail", team_slug=request.team.slug, number=decision.number
-    )
+    return redirect(decision)
 
 
 @require_POST
