@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decisions import roi
-from decisions.models import Workload, Worksheet
+from decisions.models import DecisionRecord, Workload, Worksheet
 from decisions.services.records import decision_create
 
 # Seed 000's worked example, with effort figures so that fine-tuning can pay back.
@@ -67,3 +67,16 @@ def complete_data(**overrides) -> dict:
 
 def make_decision(team, user=None, **overrides):
     return decision_create(team=team, author=user, data=complete_data(**overrides))
+
+
+def build_log(team, user, count: int, prefix: str = "workload") -> None:
+    """`count` more decisions, each with a workload, worksheet evidence and superseding the
+    previous one."""
+    previous = DecisionRecord.objects.for_team(team).order_by("-number").first()
+    for i in range(count):
+        workload = make_workload(team, slug=f"{prefix}-{i}", name=f"{prefix} {i}")
+        data = complete_data(title=f"Decision {prefix} {i}", workload=workload.slug)
+        if previous is not None:
+            data["supersedes"] = [previous.number]
+        evidence = [make_worksheet(workload, user)]
+        previous = decision_create(team=team, author=user, data=data, evidence=evidence)

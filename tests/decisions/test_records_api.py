@@ -14,10 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from decisions.models import DecisionRecord, DecisionRevision, DecisionStatus, Workload
 from decisions.services import records as svc
 from tests.decisions.records_helpers import (
+    build_log,
     complete_data,
     make_decision,
     make_workload,
-    make_worksheet,
 )
 
 S = DecisionStatus
@@ -326,19 +326,6 @@ def test_concurrent_creates_get_distinct_consecutive_numbers(team, user):
 
 
 # --- no N+1 ---------------------------------------------------------------------------------
-
-
-def build_log(team, user, count: int, prefix: str = "workload") -> None:
-    """`count` more decisions, each with a workload, worksheet evidence and superseding the
-    previous one."""
-    previous = DecisionRecord.objects.for_team(team).order_by("-number").first()
-    for i in range(count):
-        workload = make_workload(team, slug=f"{prefix}-{i}", name=f"{prefix} {i}")
-        data = complete_data(title=f"Decision {prefix} {i}", workload=workload.slug)
-        if previous is not None:
-            data["supersedes"] = [previous.number]
-        evidence = [make_worksheet(workload, user)]
-        previous = svc.decision_create(team=team, author=user, data=data, evidence=evidence)
 
 
 def count_queries(callable_) -> int:

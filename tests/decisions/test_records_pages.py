@@ -13,8 +13,7 @@ from decisions.models import DecisionRecord, DecisionStatus
 from decisions.services import records as svc
 from teams.markdown import render_markdown
 from teams.models import Role
-from tests.decisions.records_helpers import make_decision
-from tests.decisions.test_records_api import build_log
+from tests.decisions.records_helpers import build_log, make_decision
 
 pytestmark = pytest.mark.django_db
 S = DecisionStatus
