@@ -376,3 +376,29 @@ def test_parse_crossover_extras_must_be_a_mapping():
 )
 def test_is_record_filename_excludes_index_readme_template_and_non_markdown(name, expected):
     assert madr.is_record_filename(name) is expected
+
+
+@pytest.mark.parametrize("title", ["Use C#", "Write the parser in F#", "Adopt C# ## 12"])
+def test_export_then_parse_keeps_a_title_ending_in_hash(title):
+    record = {
+        "number": 1,
+        "title": title,
+        "status": "proposed",
+        "considered_options": [
+            {"title": title, "description": "", "arguments": [{"kind": "good", "text": "typed"}]},
+        ],
+        "chosen_option": title,
+    }
+
+    parsed = madr.parse_record(madr.export_record(record))
+
+    assert parsed["title"] == title
+    assert parsed["considered_options"] == record["considered_options"]
+    assert parsed["chosen_option"] == title
+
+
+def test_parse_strips_an_atx_closing_sequence_after_a_space():
+    record = madr.parse_record("# Use C# ##\n\n## Context ##\n\nWhy.\n")
+
+    assert record["title"] == "Use C#"
+    assert record["context_and_problem_statement"] == "Why."
