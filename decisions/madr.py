@@ -34,7 +34,8 @@ NOT_RECORDS = {"index.md", "readme.md", "template.md", "adr-template.md", "toc.m
 _EXTRAS = "crossover"
 _ARGUMENT = re.compile(r"^[*-]\s+(Good|Neutral|Bad)\b[,:]?\s*(?:because\b\s*)?(.*)$", re.I)
 _BULLET = re.compile(r"^[*-]\s+(.*)$")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# A closing run of `#` counts only after a space (CommonMark), so "# Use C#" keeps its `#`.
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$")
 _COMMENT = re.compile(r"<!--.*?-->")
