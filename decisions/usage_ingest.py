@@ -162,7 +162,8 @@ def validate_records(records: list, *, workload_ids: dict[str, int]) -> tuple[li
     for index, record in enumerate(valid):
         if record is None:
             continue
-        problems = _cross_field_errors(index, record, workload_ids)
+        start, end = _utc(record["period_start"]), _utc(record["period_end"])
+        problems = _cross_field_errors(index, record, start, end, workload_ids)
         if problems:
             errors.extend(problems)
             continue
@@ -172,7 +173,7 @@ def validate_records(records: list, *, workload_ids: dict[str, int]) -> tuple[li
                 repeats += 1
                 continue
             seen.add(client_id)
-        rows.append(_row(record, workload_ids))
+        rows.append(_row(record, start, end, workload_ids))
     if errors:
         errors.sort(key=lambda e: e["index"] if e["index"] is not None else -1)
         raise UsageInputError(errors)
@@ -200,9 +201,10 @@ def _pydantic_errors(exc: ValidationError) -> list[dict]:
     return found
 
 
-def _cross_field_errors(index: int, record: dict, workload_ids: dict[str, int]) -> list[dict]:
+def _cross_field_errors(
+    index: int, record: dict, start: datetime, end: datetime, workload_ids: dict[str, int]
+) -> list[dict]:
     found = []
-    start, end = _utc(record["period_start"]), _utc(record["period_end"])
     if end <= start:
         found.append(_error(index, "period_end", "Must be after period_start."))
     elif end - start > MAX_PERIOD:
@@ -217,12 +219,12 @@ def _cross_field_errors(index: int, record: dict, workload_ids: dict[str, int]) 
     return found
 
 
-def _row(record: dict, workload_ids: dict[str, int]) -> UsageRow:
+def _row(record: dict, start: datetime, end: datetime, workload_ids: dict[str, int]) -> UsageRow:
     return UsageRow(
         workload_id=workload_ids[record["workload"]],
         client_id=record.get("id"),
-        period_start=_utc(record["period_start"]),
-        period_end=_utc(record["period_end"]),
+        period_start=start,
+        period_end=end,
         requests=record["requests"],
         input_tokens=record["input_tokens"],
         output_tokens=record["output_tokens"],
@@ -289,9 +291,11 @@ def _store_postgresql(team_id: int, rows: list[UsageRow]) -> Counter:
     table = UsageRecord._meta.db_table
     columns = ", ".join(_COLUMNS)
     with connection.cursor() as cursor:
+        # One staging table per database connection, emptied after every use: creating and
+        # dropping it on each push would write the system catalogs every time.
         cursor.execute(
-            f"CREATE TEMP TABLE usage_stage ON COMMIT DROP AS "  # noqa: S608 - fixed names
-            f"SELECT {columns} FROM {table} WITH NO DATA"
+            f"CREATE TEMP TABLE IF NOT EXISTS usage_stage "  # noqa: S608 - fixed names
+            f"AS SELECT {columns} FROM {table} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY usage_stage ({columns}) FROM STDIN") as copy:
             copy.write(_copy_text(team_id, rows, timezone.now()))
@@ -302,9 +306,8 @@ def _store_postgresql(team_id: int, rows: list[UsageRow]) -> Counter:
             f"SELECT workload_id, count(*) FROM added GROUP BY workload_id"
         )
         found = Counter(dict(cursor.fetchall()))
-        # The staging table is dropped at commit; drop it now too, so a second batch in the
-        # same transaction (the demo seeding) can create it again.
-        cursor.execute("DROP TABLE usage_stage")
+        # Empty for the next push on this connection (a rollback empties it too).
+        cursor.execute("DELETE FROM usage_stage")
     return found
 
 
