@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.views import prices
+from evaluations import views
 from teams.views import coming_later
 
 app_name = "evaluations"
@@ -27,8 +27,13 @@ urlpatterns = [
         coming_later("Fine-tunes", "Fine-tuning jobs arrive in a later release."),
         name="finetune_list",
     ),
-    path("prices/", prices.price_list, name="price_list"),
-    path("prices/new/", prices.price_create, name="price_create"),
-    path("prices/<int:pk>/edit/", prices.price_edit, name="price_edit"),
-    path("prices/<int:pk>/delete/", prices.price_delete, name="price_delete"),
+    path("providers/", views.provider_list, name="provider_list"),
+    path("providers/new/", views.provider_create_view, name="provider_create"),
+    path("providers/<int:pk>/edit/", views.provider_edit, name="provider_edit"),
+    path("providers/<int:pk>/delete/", views.provider_delete_view, name="provider_delete"),
+    path("providers/<int:pk>/test/", views.provider_test, name="provider_test"),
+    path("prices/", views.price_list, name="price_list"),
+    path("prices/new/", views.price_create, name="price_create"),
+    path("prices/<int:pk>/edit/", views.price_edit, name="price_edit"),
+    path("prices/<int:pk>/delete/", views.price_delete, name="price_delete"),
 ]
