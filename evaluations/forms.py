@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
+
 from django import forms
 
+from evaluations.models import Split, TaskKind
 from evaluations.services.providers import validate_base_url, validate_key_env
 
 
@@ -113,3 +116,110 @@ class ProviderForm(forms.Form):
         if data.get("api_key") and data.get("api_key_env"):
             self.add_error("api_key", "Give the key or the name of a variable, not both.")
         return data
+
+
+def serializer_errors_to_form(form: forms.Form, errors: dict) -> None:
+    """Put a serializer's errors on the form's fields of the same name (else on the form)."""
+    for name, messages in errors.items():
+        field = name if name in form.fields else None
+        for message in messages if isinstance(messages, list) else [messages]:
+            form.add_error(field, str(message))
+
+
+class DatasetForm(forms.Form):
+    """Field types only: the dataset serializer of the API checks the values (one rule set)."""
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    task_kind = forms.ChoiceField(
+        label="Task kind",
+        choices=TaskKind.choices,
+        help_text="Classification scores labels (accuracy, macro-F1); extraction checks JSON "
+        "against the output schema; generation and persona compare text.",
+    )
+    label_field = forms.CharField(
+        label="Label field",
+        max_length=100,
+        initial="category",
+        help_text="For classification: the JSON field of an output that holds its label.",
+    )
+    output_schema = forms.CharField(
+        label="Output JSON Schema (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "class": "code"}),
+        help_text='e.g. {"type": "object", "properties": {"category": {"enum": ["billing", '
+        '"incident"]}}, "required": ["category"]}',
+    )
+
+    def clean_output_schema(self):
+        text = self.cleaned_data["output_schema"].strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise forms.ValidationError(f"Not valid JSON: {error}.") from None
+
+
+IMPORT_FORMATS = [("auto", "Detect from the file name or content"), ("jsonl", "JSON Lines"),
+                  ("json", "A JSON list"), ("csv", "CSV with a header line")]  # fmt: skip
+MAX_UPLOAD_BYTES = 20 * 2**20
+
+
+class DatasetImportForm(forms.Form):
+    file = forms.FileField(
+        required=False,
+        help_text="JSON Lines (.jsonl), a JSON list (.json) or CSV (.csv), UTF-8, up to 20 MB.",
+    )
+    text = forms.CharField(
+        label="Or paste items",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "code"}),
+        help_text='One JSON object per line: {"input": {"ticket": "…"}, "expected": "billing", '
+        '"split": "test", "tags": ["edge-case"]}',
+    )
+    format = forms.ChoiceField(choices=IMPORT_FORMATS, initial="auto")
+
+    def clean(self):
+        data = super().clean()
+        upload, text = data.get("file"), (data.get("text") or "").strip()
+        if upload and text:
+            raise forms.ValidationError("Upload a file or paste items, not both.")
+        if not upload and not text:
+            raise forms.ValidationError("Upload a file or paste items.")
+        if upload and upload.size > MAX_UPLOAD_BYTES:
+            self.add_error("file", "The file is larger than 20 MB: import it in parts.")
+        return data
+
+    def source(self) -> tuple[str, bytes]:
+        """(format, raw bytes) of what was sent; the format is detected when asked to."""
+        upload = self.cleaned_data.get("file")
+        raw = upload.read() if upload else self.cleaned_data["text"].strip().encode()
+        kind = self.cleaned_data["format"]
+        if kind == "auto":
+            name = (upload.name if upload else "").lower()
+            kind = next((k for k in ("jsonl", "json", "csv") if name.endswith(f".{k}")), "")
+            if name.endswith(".ndjson"):
+                kind = "jsonl"
+            if not kind:
+                start = raw.lstrip()[:1]
+                kind = {b"[": "json", b"{": "jsonl"}.get(start, "csv")
+        return kind, raw
+
+
+class SplitForm(forms.Form):
+    train = forms.DecimalField(label="Train %", min_value=0, max_value=100, initial=80)
+    validation = forms.DecimalField(label="Validation %", min_value=0, max_value=100, initial=10)
+    test = forms.DecimalField(label="Test %", min_value=0, max_value=100, initial=10)
+    seed = forms.IntegerField(min_value=0, max_value=2**31 - 1, initial=0)
+
+
+class ItemFilterForm(forms.Form):
+    split = forms.ChoiceField(
+        required=False, choices=[("", "Every split"), *Split.choices, ("unassigned", "Unassigned")]
+    )
+    tag = forms.ChoiceField(required=False, choices=[("", "Every tag")])
+
+    def __init__(self, *args, tags=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tag"].choices = [("", "Every tag"), *((t, t) for t in tags)]

@@ -8,13 +8,12 @@ from teams.views import coming_later
 app_name = "evaluations"
 
 urlpatterns = [
-    path(
-        "datasets/",
-        coming_later(
-            "Datasets", "Datasets with splits and leakage checks arrive in a later release."
-        ),
-        name="dataset_list",
-    ),
+    path("datasets/", views.dataset_list, name="dataset_list"),
+    path("datasets/new/", views.dataset_create_view, name="dataset_create"),
+    path("datasets/<int:pk>/", views.dataset_detail, name="dataset_detail"),
+    path("datasets/<int:pk>/import/", views.dataset_import, name="dataset_import"),
+    path("datasets/<int:pk>/split/", views.dataset_split_view, name="dataset_split"),
+    path("datasets/<int:pk>/delete/", views.dataset_delete_view, name="dataset_delete"),
     path(
         "benchmarks/",
         coming_later(
