@@ -169,18 +169,6 @@ class DatasetWriteSerializer(serializers.Serializer):
         help_text="The JSON field of an output that holds its label (classification).",
     )
 
-    def validate_name(self, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("Give the dataset a name.")
-        return value
-
-    def validate_label_field(self, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("Name the JSON field that holds the label.")
-        return value
-
     def validate_output_schema(self, value):
         if value is None:
             return None

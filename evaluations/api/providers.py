@@ -76,12 +76,6 @@ class ProviderSerializer(serializers.ModelSerializer):
                             "updated_at"]  # fmt: skip
         validators: list = []  # the name is unique per team: checked by the service
 
-    def validate_name(self, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("Give the provider a name.")
-        return value
-
     def validate(self, attrs: dict) -> dict:
         if attrs.get("api_key") and attrs.get("api_key_env"):
             raise serializers.ValidationError(
