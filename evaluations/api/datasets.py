@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -68,8 +67,9 @@ class DatasetItemInputSerializer(serializers.Serializer):
     tags = serializers.ListField(
         child=serializers.SlugField(max_length=50), required=False, default=list, max_length=20
     )
-    conversation = MessageSerializer(
-        many=True, required=False, allow_null=True, default=None, max_length=500,
+    # A ListField, not many=True: with many=True, allow_null would also let null messages in.
+    conversation = serializers.ListField(
+        child=MessageSerializer(), required=False, allow_null=True, default=None, max_length=500,
         help_text="A multi-turn conversation: [{role, content}], for persona datasets.",
     )  # fmt: skip
 
@@ -256,16 +256,22 @@ class DatasetDetailSerializer(DatasetSerializer):
         }
 
 
+def _share() -> serializers.FloatField:
+    return serializers.FloatField(min_value=0, max_value=1)
+
+
 class SplitRequestSerializer(serializers.Serializer):
-    train = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0, max_value=1)
-    validation = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0, max_value=1)
-    test = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0, max_value=1)
+    train = _share()
+    validation = _share()
+    test = _share()
     seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
 
     def validate(self, attrs: dict) -> dict:
-        if sum(attrs[split] for split in Split.values) != Decimal(1):
+        # Shares as decimals, so that 0.7 + 0.2 + 0.1 is exactly 1.
+        shares = {split: Decimal(str(attrs[split])) for split in Split.values}
+        if sum(shares.values()) != Decimal(1):
             raise serializers.ValidationError("train + validation + test must add up to 1.")
-        return attrs
+        return {**attrs, **shares}
 
 
 # Views ------------------------------------------------------------------------------------------
@@ -274,6 +280,7 @@ class SplitRequestSerializer(serializers.Serializer):
 class DatasetAPIView(TeamAPIView):
     read_scope = "evaluations:read"
     write_scope = "evaluations:write"
+    parser_classes = [JSONParser]
 
     def get_dataset(self) -> Dataset:
         queryset = selectors.datasets_with_counts(self.team)
@@ -382,6 +389,11 @@ def parse_body(content_type: str, body: bytes) -> list[Record]:
     return parse_json_list(value)
 
 
+class _ItemFilters(serializers.Serializer):
+    split = serializers.ChoiceField([*Split.values, "unassigned"], required=False)
+    tag = serializers.SlugField(max_length=50, required=False, help_text="Items with this tag")
+
+
 class DatasetItemsView(DatasetAPIView):
     parser_classes = [JSONParser, JSONLinesParser]
     serializer_class = DatasetItemSerializer
@@ -389,10 +401,7 @@ class DatasetItemsView(DatasetAPIView):
     @extend_schema(
         summary="The dataset's items, filtered by split and tag",
         tags=["datasets"],
-        parameters=[
-            OpenApiParameter("split", enum=[*Split.values, "unassigned"]),
-            OpenApiParameter("tag", description="Items carrying this tag"),
-        ],
+        parameters=[_ItemFilters],
         responses={200: DatasetItemSerializer(many=True), **error_responses()},
     )
     def get(self, request, pk: int):
@@ -462,9 +471,6 @@ class DatasetItemsView(DatasetAPIView):
         except ValueError as error:
             return _rejected("Invalid input: nothing was stored.",
                              [{"line": None, "field": None, "message": str(error)}])  # fmt: skip
-        if not records:
-            return _rejected("Invalid input: nothing was stored.",
-                             [{"line": None, "field": None, "message": "No items."}])  # fmt: skip
         items, errors = check_records(dataset, records)
         if errors:
             return _rejected("Invalid input: nothing was stored.", errors)
@@ -472,12 +478,9 @@ class DatasetItemsView(DatasetAPIView):
         return Response({"accepted": accepted, "errors": []}, status=status.HTTP_201_CREATED)
 
 
-class _ItemFilters(serializers.Serializer):
-    split = serializers.ChoiceField([*Split.values, "unassigned"], required=False)
-    tag = serializers.SlugField(max_length=50, required=False)
-
-
 class DatasetSplitView(DatasetAPIView):
+    serializer_class = SplitRequestSerializer
+
     @extend_schema(
         summary="Assign every item a split by ratio, deterministically from a seed",
         tags=["datasets"],

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from evaluations.api.common import error_responses, service_error
@@ -101,6 +102,7 @@ class ProviderAPIView(TeamAPIView):
     write_scope = "evaluations:write"
     serializer_class = ProviderSerializer
     pagination_class = None
+    parser_classes = [JSONParser]
 
     def get_object(self) -> Provider:
         return get_object_or_404(Provider.objects.for_team(self.team), pk=self.kwargs["pk"])

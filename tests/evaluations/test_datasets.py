@@ -173,8 +173,6 @@ def test_a_persona_item_may_be_a_conversation(api, team):
     [
         (b"\xff\xfe not utf-8", "application/json", 400, "not UTF-8"),
         ("{}", "application/json", 400, "Send a JSON list"),
-        ("[]", "application/json", 400, "No items"),
-        ("", "application/x-ndjson", 400, "No items"),
         ("[", "application/json", 400, "not valid JSON"),
         ("a,b", "text/csv", 415, "application/json"),
     ],
@@ -185,6 +183,14 @@ def test_bodies_that_cannot_be_read_are_clear_errors(
     response = post_items(api, make(team), body, content_type)
     assert response.status_code == status
     assert message in response.json()["errors"][0]["message"]
+
+
+def test_an_empty_import_stores_nothing_and_says_so(api, team):
+    dataset = make(team)
+    for body, content_type in (("[]", "application/json"), ("\n", "application/x-ndjson")):
+        response = post_items(api, dataset, body, content_type)
+        assert response.status_code == 201 and response.json() == {"accepted": 0, "errors": []}
+    assert not dataset.items.exists()
 
 
 def test_too_many_items_are_refused(api, team, monkeypatch):
@@ -312,8 +318,8 @@ def test_leakage_finds_exact_and_normalised_duplicates_across_splits(team):
 
 def test_splitting_removes_leakage(team):
     dataset = make(team)
-    dataset_items_add(dataset=dataset, items=[item("same", split="train"), item("same", split="test"),
-                                              *[item(f"other {n}") for n in range(8)]])  # fmt: skip
+    items = [item("same", split="train"), item("same", split="test")]
+    dataset_items_add(dataset=dataset, items=[*items, *[item(f"other {n}") for n in range(8)]])
     assert not dataset_leakage(dataset).clean
     dataset_split(dataset=dataset, ratios=RATIOS, seed=0)
     assert dataset_leakage(dataset).clean
@@ -416,11 +422,10 @@ def test_page_split_form(admin_client, team):
     dataset = make(team)
     dataset_items_add(dataset=dataset, items=[item(f"t{n}") for n in range(10)])
     url = reverse("evaluations:dataset_split", args=[team.slug, dataset.pk])
-    response = admin_client.post(url, {"train": "70", "validation": "20", "test": "10", "seed": "1"},
-                                 follow=True)  # fmt: skip
+    shares = {"train": "70", "validation": "20", "test": "10", "seed": "1"}
+    response = admin_client.post(url, shares, follow=True)
     assert "7 train, 2 validation, 1 test" in response.content.decode()
-    response = admin_client.post(url, {"train": "70", "validation": "20", "test": "20", "seed": "1"},
-                                 follow=True)  # fmt: skip
+    response = admin_client.post(url, {**shares, "test": "20"}, follow=True)
     assert "Not split: train + validation + test must add up to 1." in response.content.decode()
 
 
@@ -431,3 +436,13 @@ def test_demo_dataset_has_splits_edge_cases_and_no_leakage(team, user):
     assert not dataset.items.filter(split="").exists()
     assert dataset_leakage(dataset).clean
     assert seed_dataset(team, user) == dataset  # idempotent
+
+
+def test_null_messages_and_options_requests_are_answered_not_crashed(api, team):
+    dataset = make(team, "persona")
+    response = post_items(api, dataset, [{"conversation": [None, None]}])
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "conversation.0"
+    for url in (f"/api/v1/datasets/{dataset.pk}/split", f"/api/v1/datasets/{dataset.pk}/items",
+                "/api/v1/datasets", "/api/v1/providers"):  # fmt: skip
+        assert api.options(url).status_code == 200, url
