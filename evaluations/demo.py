@@ -45,7 +45,7 @@ TICKETS = {
         "Could {product} support keyboard shortcuts for everything? Feature request.",
     ),
 }
-PRODUCTS = ("TaskFlow", "the mobile app", "the desktop app", "the web app", "Calendar sync")
+PRODUCTS = ("TaskFlow", "TaskFlow Mobile", "TaskFlow Desktop", "TaskFlow Web", "Calendar Sync")
 # Hard cases: no keyword of their label, several labels mentioned, or an instruction to the model.
 EDGE_CASES = (
     ("My invoice and the outage are both problems: you charged me while the app was down.",
