@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from evaluations import selectors
@@ -113,6 +114,7 @@ def price_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # Providers --------------------------------------------------------------------------------------
 
 
+@sensitive_variables("data", "fields")
 def _provider_page(request: HttpRequest, provider: Provider | None) -> HttpResponse:
     form = ProviderForm(
         request.POST or None, provider=provider, initial=_provider_initial(provider)
@@ -150,11 +152,13 @@ def provider_list(request: HttpRequest) -> HttpResponse:
 
 
 @team_view
+@sensitive_post_parameters("api_key")
 def provider_create_view(request: HttpRequest) -> HttpResponse:
     return _provider_page(request, None)
 
 
 @team_view
+@sensitive_post_parameters("api_key")
 def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _provider_page(
         request, get_object_or_404(Provider.objects.for_team(request.team), pk=pk)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
@@ -123,6 +125,7 @@ class ProviderListView(ProviderAPIView):
         tags=["providers"],
         responses={201: ProviderSerializer, **error_responses(400, 401, 403)},
     )
+    @method_decorator(sensitive_variables("data", "serializer"))
     def post(self, request):
         serializer = ProviderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -154,6 +157,7 @@ class ProviderDetailView(ProviderAPIView):
         tags=["providers"],
         responses={200: ProviderSerializer, **error_responses()},
     )
+    @method_decorator(sensitive_variables("data", "serializer"))
     def patch(self, request, pk: int):
         provider = self.get_object()
         serializer = ProviderSerializer(provider, data=request.data, partial=True)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from evaluations import llm_client
 from evaluations.crypto import UndecryptableSecret, decrypt
@@ -75,6 +76,8 @@ def _name_taken(team, name: str, exclude_pk: int | None = None) -> None:
         raise ValidationError({"name": [f"A provider named {name} already exists in this team."]})
 
 
+# Error reports (the debug page, e-mails to admins) list local variables: keys stay out of them.
+@sensitive_variables("api_key")
 def provider_create(
     *,
     team,
@@ -93,6 +96,7 @@ def provider_create(
     return _save(provider)
 
 
+@sensitive_variables("api_key")
 def provider_update(
     *,
     provider: Provider,
@@ -122,6 +126,7 @@ class ProviderUnusable(Exception):
     """The provider cannot be called as configured; the message says why."""
 
 
+@sensitive_variables("value")
 def provider_api_key(provider: Provider) -> str | None:
     """The key to send (None for none). Raises ProviderUnusable when it cannot be had."""
     if provider.api_key_ciphertext:
@@ -157,11 +162,13 @@ class ConnectionCheck:
     error: str
 
 
+@sensitive_variables("secret")
 def _redact(text: str, secret: str | None) -> str:
     # Endpoints echo a wrong key in their error message; it must not reach a page or a log.
     return text.replace(secret, REDACTED) if secret else text
 
 
+@sensitive_variables("key", "client")
 def provider_test_connection(*, provider: Provider) -> ConnectionCheck:
     """List the provider's models (GET /models) and store what was found."""
     key = None

@@ -311,3 +311,30 @@ def test_seed_demo_registers_the_simulated_endpoint_on_the_dev_port(team, monkey
     monkeypatch.setenv("DEMO_LLM_PORT", "8400")
     seed_provider(team)
     assert Provider.objects.get().base_url == "http://127.0.0.1:8400/v1"
+
+
+def test_an_error_report_does_not_show_the_key(admin_client, team, settings, monkeypatch):
+    """Reports of server errors (e-mails to admins) list POST data and every frame's local
+    variables; the key is masked in both."""
+    import sys
+
+    from django.core.signals import got_request_exception
+    from django.views.debug import ExceptionReporter
+
+    settings.DEBUG = False
+    reports: list[str] = []
+
+    def report(sender, request, **kwargs):
+        reports.append(ExceptionReporter(request, *sys.exc_info()).get_traceback_text())
+
+    monkeypatch.setattr("evaluations.services.providers._save", lambda provider: 1 / 0)
+    got_request_exception.connect(report)
+    admin_client.raise_request_exception = False
+    body = {"name": "Boom", "base_url": "https://1.1.1.1/v1", "api_key": SECRET, "api_key_env": ""}
+    try:
+        response = admin_client.post(reverse("evaluations:provider_create", args=[team.slug]), body)
+    finally:
+        got_request_exception.disconnect(report)
+    assert response.status_code == 500
+    assert "ZeroDivisionError" in reports[0] and "api_key" in reports[0]
+    assert SECRET not in reports[0]
