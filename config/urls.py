@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from teams import views as team_views
 
 team_patterns = [
+    path("", include("workloads.urls")),
     path("", include("decisions.urls")),
     path("settings/", include("teams.urls")),
     path("prompts/", include("prompts.urls")),
