@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import sys
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -20,6 +23,33 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-used-with-debug-on"  # noqa: S105
+
+# Provider API keys are encrypted at rest with Fernet keys (see evaluations/crypto.py). Several
+# comma-separated keys allow rotation: the first encrypts, every one decrypts. Development
+# derives a key from SECRET_KEY; production must set its own, kept apart from the database.
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEY")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY is required when DEBUG is off; generate one with python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"field-encryption:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64-encoded bytes), "
+            "comma-separated"
+        ) from None
+# Environment variables a provider may name as its API key; none unless the operator lists them,
+# because a key read from the server's environment is sent to whatever URL the team typed.
+PROVIDER_KEY_ENV_VARS = envlist("PROVIDER_KEY_ENV_VARS")
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
@@ -184,6 +214,8 @@ SPECTACULAR_SETTINGS = {
         "DecisionStatusEnum": "decisions.models.DecisionStatus",
         "FlagStatusEnum": "workloads.models.FlagStatus",
         "DeliveryStatusEnum": "teams.models.WebhookDelivery.Status",
+        "TaskKindEnum": "evaluations.models.TaskKind",
+        "SplitEnum": "evaluations.models.Split",
     },
 }
 

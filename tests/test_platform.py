@@ -137,6 +137,7 @@ def test_production_settings_pass_the_deploy_checks():
         "DEBUG": "0",
         "SECRET_KEY": "x" * 60 + "-production-like-secret-key",
         "ALLOWED_HOSTS": "crossover.example.com",
+        "FIELD_ENCRYPTION_KEY": "cHJvZHVjdGlvbi1saWtlLWZpZWxkLWVuY3J5cHRpb24=",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
