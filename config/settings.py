@@ -190,11 +190,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Throttling counters live here: Redis when configured (shared by every web process),
-# process-local memory otherwise (the single-process development server).
+# Throttling counters (API and login) live here: Redis when configured (shared by every web
+# process), process-local memory otherwise (the single-process development server). Redis being
+# down must not take requests down: the backend fails open (config/cache.py), quickly.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": envstr("REDIS_URL")}
+        {
+            "BACKEND": "config.cache.FailOpenRedisCache",
+            "LOCATION": envstr("REDIS_URL"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if envstr("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -11,6 +11,8 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from config.cache import cache_status
+from config.cache import failures as cache_failures
 from config.celery import app as celery_app
 from teams import services
 from teams.forms import (
@@ -45,9 +47,16 @@ def _first_team_or_none(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """503 when the database or the broker is down; a cache outage only degrades (throttling
+    fails open), so the process stays in service and says so."""
     checks = {"database": _check_database(), "broker": _check_broker()}
+    cache = cache_status()
     ok = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ok else "error", **checks}, status=200 if ok else 503)
+    status = "error" if not ok else "ok" if cache == "ok" else "degraded"
+    return JsonResponse(
+        {"status": status, **checks, "cache": cache, "cache_failures": cache_failures.count},
+        status=200 if ok else 503,
+    )
 
 
 def _check_database() -> str:
