@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "teams.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -164,12 +165,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["teams.api.auth.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": envstr("API_TOKEN_RATE", "1200/min")},
+    # JSON only, with depth, NUL, range and size limits (teams/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["teams.api.parsers.JSONParser"],
+    "DEFAULT_METADATA_CLASS": "teams.api.metadata.Metadata",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "teams.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# The largest request body any API endpoint reads (413 above it).
+API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 16 * 2**20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crossover API",
     "DESCRIPTION": "Usage metrics in, ROI evaluations, switch flags and decision records out.",

@@ -28,3 +28,6 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Errors no middleware answered; a database outage among them is a 503, not a 500.
+handler500 = "teams.views.server_error"

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import sys
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -15,6 +18,7 @@ from config.cache import cache_status
 from config.cache import failures as cache_failures
 from config.celery import app as celery_app
 from teams import services
+from teams.api.errors import is_database_unavailable, json_error
 from teams.forms import (
     MemberAddForm,
     MemberRoleForm,
@@ -22,6 +26,7 @@ from teams.forms import (
     WebhookEditForm,
     WebhookForm,
 )
+from teams.middleware import is_api, service_unavailable
 from teams.models import ApiToken, Membership, Role, Webhook, WebhookDelivery
 from teams.scoping import team_view
 
@@ -277,6 +282,17 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.webhook_delete(webhook=hook)
     messages.success(request, f"Webhook {hook.url} deleted.")
     return redirect("teams:webhooks", team_slug=request.team.slug)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500, for errors no middleware answered (a 404 page that could not load the user,
+    a session that could not be saved): a database outage is a 503, anything else the 500
+    page, or the API's error body under /api/."""
+    if is_database_unavailable(sys.exception()):
+        return service_unavailable(request)
+    if is_api(request):
+        return json_error(500, "Server error.")
+    return HttpResponseServerError(render_to_string("500.html"))
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
