@@ -187,6 +187,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "teams.api.schema.document_errors",
+    ],
     # One name for the approach values wherever they appear (verdicts, recommendations, workloads).
     "ENUM_NAME_OVERRIDES": {
         "ApproachEnum": "decisions.models.Approach",

@@ -220,3 +220,20 @@ def test_throttled_calls_have_the_error_shape_and_retry_after(api, settings):
     response = api.get("/api/v1/me")
     assert response.status_code == 429
     assert error_shape(response) == [] and int(response["Retry-After"]) > 0
+
+
+def test_the_schema_documents_the_error_statuses_of_every_operation(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail", "errors"]
+    missing = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            expected = {"400", "401", "403", "404", "429", "503"}
+            if "requestBody" in operation:
+                expected |= {"413", "415"}
+            missing.extend(
+                f"{method.upper()} {path} {code}"
+                for code in sorted(expected - set(operation["responses"]))
+            )
+    assert len(schema["paths"]) >= 10
+    assert missing == []
