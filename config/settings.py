@@ -103,6 +103,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in throttling (teams/login_throttle.py): failures allowed per username and per client
+# address within the window; TRUSTED_PROXIES is how many proxies in front add X-Forwarded-For.
+LOGIN_FAILURES_PER_USER = envint("LOGIN_FAILURES_PER_USER", 5)
+LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", 50)
+LOGIN_THROTTLE_SECONDS = envint("LOGIN_THROTTLE_SECONDS", 900)
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -20,6 +21,7 @@ from config.celery import app as celery_app
 from teams import services
 from teams.api.errors import is_database_unavailable, json_error
 from teams.forms import (
+    LoginForm,
     MemberAddForm,
     MemberRoleForm,
     TokenCreateForm,
@@ -34,6 +36,21 @@ from teams.scoping import team_view
 # (post/redirect/get), so that reloading the page neither shows it again nor creates another.
 ONCE_KEY = "teams.show_once"
 DELIVERY_LOG_LENGTH = 50
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page with throttled sign-ins: a throttled attempt is a 429."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        wait = getattr(form, "throttled_for", 0)
+        if wait:
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
 
 
 def home(request: HttpRequest) -> HttpResponse:
