@@ -12,6 +12,7 @@ COPY config ./config
 COPY teams ./teams
 COPY prompts ./prompts
 COPY evaluations ./evaluations
+COPY workloads ./workloads
 COPY decisions ./decisions
 COPY templates ./templates
 COPY static ./static

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "teams",
     "prompts",
     "evaluations",
+    "workloads",
     "decisions",
 ]
 
@@ -185,7 +186,7 @@ REST_FRAMEWORK = {
 API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 16 * 2**20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crossover API",
-    "DESCRIPTION": "Usage metrics in, ROI evaluations, switch flags and decision records out.",
+    "DESCRIPTION": "Usage metrics in, ROI assessments, switch flags and decision records out.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -199,10 +200,10 @@ SPECTACULAR_SETTINGS = {
     ],
     # One name for the approach values wherever they appear (verdicts, recommendations, workloads).
     "ENUM_NAME_OVERRIDES": {
-        "ApproachEnum": "decisions.models.Approach",
-        "PolicyEnum": "decisions.models.Policy",
+        "ApproachEnum": "workloads.models.Approach",
+        "PolicyEnum": "workloads.models.Policy",
         "DecisionStatusEnum": "decisions.models.DecisionStatus",
-        "FlagStatusEnum": "decisions.models.FlagStatus",
+        "FlagStatusEnum": "workloads.models.FlagStatus",
         "DeliveryStatusEnum": "teams.models.WebhookDelivery.Status",
     },
 }
@@ -257,7 +258,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Slow model calls (benchmarks, fine-tunes) get their own queue so they never delay re-evaluations.
+# Slow model calls (benchmarks, fine-tunes) get their own queue so they never delay re-assessments.
 CELERY_TASK_ROUTES = {"evaluations.tasks.*": {"queue": "evaluations"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -267,10 +268,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "teams.tasks.requeue_stale_webhook_deliveries",
         "schedule": 300,
     },
-    # Re-evaluations missed while the broker was down, and flags held by the no-flapping rule.
-    "decisions-sweep-evaluations": {
-        "task": "decisions.sweep_evaluations",
-        "schedule": envint("EVALUATION_SWEEP_SECONDS", 120),
+    # Re-assessments missed while the broker was down, and flags held by the no-flapping rule.
+    "workloads-sweep-assessments": {
+        "task": "workloads.sweep_assessments",
+        "schedule": envint("ASSESSMENT_SWEEP_SECONDS", 120),
     },
     "decisions-check-review-dates": {"task": "decisions.check_review_dates", "schedule": 86400},
 }

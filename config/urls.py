@@ -12,6 +12,7 @@ from teams.forms import AdminLoginForm
 admin.site.login_form = AdminLoginForm
 
 team_patterns = [
+    path("", include("workloads.urls")),
     path("", include("decisions.urls")),
     path("settings/", include("teams.urls")),
     path("prompts/", include("prompts.urls")),

@@ -32,6 +32,7 @@ from teams.models import (
     hash_token,
 )
 from teams.netguard import RefusedURL, check_outgoing_url
+from teams.signals import team_created
 from teams.webhooks import SIGNATURE_HEADER, signature_header
 
 logger = logging.getLogger(__name__)
@@ -39,9 +40,8 @@ User = get_user_model()
 
 
 def team_create(*, slug: str, name: str = "", admin=None) -> Team:
-    """Create a team (its default prices included), optionally with a first admin."""
-    from evaluations.pricing import seed_default_prices
-
+    """Create a team, optionally with a first admin; apps add their defaults (the price table)
+    through `team_created`."""
     slug = slug.strip().lower()
     if not slug or slugify(slug) != slug:
         raise ValidationError({"slug": "Use lowercase letters, digits and hyphens only."})
@@ -51,7 +51,7 @@ def team_create(*, slug: str, name: str = "", admin=None) -> Team:
         team = Team.objects.create(slug=slug, name=name or slug.replace("-", " ").title())
         if admin is not None:
             Membership.objects.create(team=team, user=admin, role=Role.ADMIN)
-        seed_default_prices(team)
+        team_created.send(sender=Team, team=team)
     return team
 
 

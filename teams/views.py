@@ -64,7 +64,7 @@ def _first_team_or_none(request: HttpRequest) -> HttpResponse:
     membership = request.user.memberships.select_related("team").order_by("team__name").first()
     if membership is None:
         return render(request, "teams/no_team.html")
-    return redirect("decisions:dashboard", team_slug=membership.team.slug)
+    return redirect("workloads:dashboard", team_slug=membership.team.slug)
 
 
 @require_GET
