@@ -20,6 +20,8 @@ UTF8 = {"utf-8", "utf8"}
 
 
 class CheckedBodyMixin:
+    """The body checks of the module docstring, run once the caller is authenticated."""
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttling
         meta = request._request.META
