@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "teams.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,7 +113,11 @@ TEMPLATES = [
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'crossover.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Persistent connections are checked before each request reuses them, so that a database restart
+# costs a reconnect, not an error on the first request of every process.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -129,6 +134,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in throttling (teams/login_throttle.py): failures allowed per username and per client
+# address within the window; TRUSTED_PROXIES is how many proxies in front add X-Forwarded-For.
+LOGIN_FAILURES_PER_USER = envint("LOGIN_FAILURES_PER_USER", 5)
+LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", 50)
+LOGIN_THROTTLE_SECONDS = envint("LOGIN_THROTTLE_SECONDS", 900)
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -191,12 +202,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["teams.api.auth.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": envstr("API_TOKEN_RATE", "1200/min")},
+    # JSON only, with depth, NUL, range and size limits (teams/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["teams.api.parsers.JSONParser"],
+    "DEFAULT_METADATA_CLASS": "teams.api.metadata.Metadata",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "teams.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# The largest request body any API endpoint reads (413 above it).
+API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 16 * 2**20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crossover API",
     "DESCRIPTION": "Usage metrics in, ROI assessments, switch flags and decision records out.",
@@ -207,6 +224,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "teams.api.schema.document_errors",
+    ],
     # One name for the approach values wherever they appear (verdicts, recommendations, workloads).
     "ENUM_NAME_OVERRIDES": {
         "ApproachEnum": "workloads.models.Approach",
@@ -219,11 +240,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Throttling counters live here: Redis when configured (shared by every web process),
-# process-local memory otherwise (the single-process development server).
+# Throttling counters (API and login) live here: Redis when configured (shared by every web
+# process), process-local memory otherwise (the single-process development server). Redis being
+# down must not take requests down: the backend fails open (config/cache.py), quickly.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": envstr("REDIS_URL")}
+        {
+            "BACKEND": "config.cache.FailOpenRedisCache",
+            "LOCATION": envstr("REDIS_URL"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if envstr("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -17,7 +17,14 @@ pytestmark = pytest.mark.django_db
 def test_healthz_reports_database_and_broker(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    body = response.json()
+    assert {k: body[k] for k in ("status", "database", "broker", "cache")} == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "cache": "ok",
+    }
+    assert isinstance(body["cache_failures"], int)
 
 
 def test_healthz_is_503_when_the_broker_is_down(client, broker_down):
