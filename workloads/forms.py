@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 
 from workloads import roi
-from workloads.models import Approach, Policy
+from workloads.models import DESCRIPTION_MAX_LENGTH, Approach, Policy
 from workloads.services.workloads import PARAMETER_SPECS
 
 # What an empty optional input means, shown as its placeholder.
@@ -103,6 +103,7 @@ class WorkloadForm(forms.Form):
     )
     description = forms.CharField(
         required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What it does, who uses it, what matters about it.",
     )

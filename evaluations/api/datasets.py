@@ -20,7 +20,6 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from evaluations import selectors
@@ -30,7 +29,7 @@ from evaluations.models import Dataset, DatasetItem, Split, TaskKind
 from evaluations.scoring import expected_label, schema_errors, schema_validator
 from evaluations.services.datasets import dataset_create, dataset_items_add, dataset_split
 from teams.api.errors import flatten_errors
-from teams.api.parsers import check_json_value, read_limited
+from teams.api.parsers import RawJSONParser, check_json_value, raw_body
 from teams.api.views import TeamAPIView
 
 MAX_ITEMS_PER_IMPORT = 10_000
@@ -332,15 +331,6 @@ class DatasetDetailView(DatasetAPIView):
         return Response(DatasetDetailSerializer(self.get_dataset()).data)
 
 
-class RawJSONParser(BaseParser):
-    """The body as bytes: the items view parses it itself, to report errors per line."""
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
-        return read_limited(stream)
-
-
 # One raw parser per JSON Lines media type in use (there is no registered one).
 JSON_LINES_PARSERS = [
     type(f"RawJSONLinesParser{i}", (RawJSONParser,), {"media_type": media_type})
@@ -483,7 +473,7 @@ class DatasetItemsView(DatasetAPIView):
         # The body is judged before the dataset is looked up, like every other API body.
         content_type = (request.content_type or "").split(";")[0].strip().lower()
         try:
-            records = parse_body(content_type, request.data)  # bytes (RawJSONParser)
+            records = parse_body(content_type, raw_body(request))
         except UnsafeBody as unsafe:
             return _rejected("Invalid input: nothing was stored.", unsafe.errors)
         except ValueError as error:

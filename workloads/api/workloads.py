@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from teams.api.serializers import ClosedModelSerializer, ClosedSerializer
 from teams.api.views import TeamAPIView
-from workloads.models import Workload
+from workloads.api.flags import SwitchFlagSerializer
+from workloads.api.roi import RoiInputField
+from workloads.models import DESCRIPTION_MAX_LENGTH, Approach, Assessment, Workload
 from workloads.selectors import workload_live_summary
-from workloads.services.workloads import WORKLOAD_FIELDS, workload_create, workload_update
+from workloads.services.workloads import (
+    PARAMETER_SPECS,
+    WORKLOAD_FIELDS,
+    workload_create,
+    workload_update,
+)
 
 PARAMETERS_HELP = (
     "ROI inputs under their SPEC §8 names (see POST /api/v1/roi/evaluate), all optional: "
@@ -23,34 +30,36 @@ PARAMETERS_HELP = (
 )
 
 
-class WorkloadSerializer(serializers.ModelSerializer):
-    """Shapes and types only; the rules (slug, choices, §8 parameters) are the service's."""
+class WorkloadParametersSerializer(ClosedSerializer):
+    """The workload's §8 parameters, each under the engine's rules; null means "not set" (on
+    PATCH: remove it). Out, the stored parameters as they are (never null)."""
 
-    parameters = serializers.DictField(required=False, help_text=PARAMETERS_HELP)
+    def get_fields(self) -> dict:
+        return {
+            spec.name: RoiInputField(spec, as_json=True, required=False, allow_null=True)
+            for spec in PARAMETER_SPECS
+        }
+
+    def to_representation(self, instance: dict) -> dict:
+        return dict(instance)
+
+
+class WorkloadSerializer(ClosedModelSerializer):
+    """Types, choices and the §8 parameters; the slug's uniqueness and the rules that need the
+    stored workload are the service's."""
+
+    parameters = WorkloadParametersSerializer(required=False, help_text=PARAMETERS_HELP)
 
     class Meta:
         model = Workload
         fields = [*WORKLOAD_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
-        # Uniqueness and choices are checked by the service, with the team it knows.
+        # Uniqueness is checked by the service, with the team it knows.
         validators: list = []
         extra_kwargs = {
             "slug": {"validators": []},
-            "current_approach": {"help_text": "prompt | fine-tune | hybrid | rag"},
-            "policy": {"help_text": "sla_roi | checklists | flowchart"},
+            "description": {"max_length": DESCRIPTION_MAX_LENGTH},
         }
-
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
-        errors = {name: ["Unknown field."] for name in sorted(set(data) - set(WORKLOAD_FIELDS))}
-        try:
-            value = super().to_internal_value(data)
-        except ValidationError as exc:
-            errors.update(exc.detail)
-        if errors:
-            raise ValidationError(errors)
-        return value
 
 
 EXAMPLE = {
@@ -105,6 +114,27 @@ class WorkloadListView(TeamAPIView):
         return Response(self.get_serializer(workload).data, status=status.HTTP_201_CREATED)
 
 
+class _AssessmentError(serializers.Serializer):
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class AssessmentSerializer(serializers.Serializer):
+    """The API shape of an assessment (`assessment_as_dict`), for the schema."""
+
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    reason = serializers.ChoiceField(Assessment.Reason.choices)
+    current_approach = serializers.ChoiceField(Approach.choices)
+    recommendation = serializers.ChoiceField(
+        Approach.choices, allow_null=True, help_text="null when the inputs were incomplete"
+    )
+    observed = serializers.DictField(help_text="What usage showed over the trailing window.")
+    inputs = serializers.DictField(help_text="The §8 inputs used (see POST /api/v1/roi/evaluate).")
+    outputs = serializers.DictField(help_text="The §8 outputs; empty when the inputs were invalid.")
+    errors = _AssessmentError(many=True, help_text="Why the inputs were invalid, if they were.")
+
+
 class WorkloadDetailSerializer(WorkloadSerializer):
     """One workload with its live state: the latest assessment and its open switch flags."""
 
@@ -124,11 +154,11 @@ class WorkloadDetailSerializer(WorkloadSerializer):
             self._live = workload_live_summary(workload)
         return self._live
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(AssessmentSerializer(allow_null=True))
     def get_latest_assessment(self, workload: Workload) -> dict | None:
         return self._summary(workload)["latest_assessment"]
 
-    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    @extend_schema_field(SwitchFlagSerializer(many=True))
     def get_open_flags(self, workload: Workload) -> list:
         return self._summary(workload)["open_flags"]
 
