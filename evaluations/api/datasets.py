@@ -25,11 +25,19 @@ from rest_framework.response import Response
 from evaluations import selectors
 from evaluations.api.common import ErrorSerializer, error_responses, service_error
 from evaluations.dataset_files import Record, decode, parse_json_list, parse_jsonl
-from evaluations.models import Dataset, DatasetItem, Split, TaskKind
+from evaluations.models import DESCRIPTION_MAX_LENGTH, Dataset, DatasetItem, Split, TaskKind
 from evaluations.scoring import expected_label, schema_errors, schema_validator
 from evaluations.services.datasets import dataset_create, dataset_items_add, dataset_split
 from teams.api.errors import flatten_errors
 from teams.api.parsers import RawJSONParser, check_json_value, raw_body
+from teams.api.serializers import (
+    CharField,
+    ChoiceField,
+    ClosedSerializer,
+    FloatField,
+    IntegerField,
+    SlugField,
+)
 from teams.api.views import TeamAPIView
 
 MAX_ITEMS_PER_IMPORT = 10_000
@@ -41,12 +49,12 @@ JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlin
 # Items ------------------------------------------------------------------------------------------
 
 
-class MessageSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(["system", "user", "assistant"])
-    content = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=100_000)
+class MessageSerializer(ClosedSerializer):
+    role = ChoiceField(["system", "user", "assistant"])
+    content = CharField(allow_blank=True, trim_whitespace=False, max_length=100_000)
 
 
-class DatasetItemInputSerializer(serializers.Serializer):
+class DatasetItemInputSerializer(ClosedSerializer):
     """One item to import; `context["dataset"]` is the dataset it joins."""
 
     input = serializers.DictField(
@@ -61,12 +69,12 @@ class DatasetItemInputSerializer(serializers.Serializer):
         default=None,
         help_text="The expected output: a label, a text, or a JSON value (extraction).",
     )
-    split = serializers.ChoiceField(
+    split = ChoiceField(
         Split.values, required=False, allow_null=True, allow_blank=True, default=None,
         help_text="Leave out to assign it later by splitting the dataset.",
     )  # fmt: skip
     tags = serializers.ListField(
-        child=serializers.SlugField(max_length=50), required=False, default=list, max_length=20
+        child=SlugField(max_length=50), required=False, default=list, max_length=20
     )
     # A ListField, not many=True: with many=True, allow_null would also let null messages in.
     conversation = serializers.ListField(
@@ -156,14 +164,16 @@ class DatasetItemSerializer(serializers.ModelSerializer):
 # Datasets ---------------------------------------------------------------------------------------
 
 
-class DatasetWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    task_kind = serializers.ChoiceField(TaskKind.values)
+class DatasetWriteSerializer(ClosedSerializer):
+    name = CharField(max_length=200)
+    description = CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH
+    )
+    task_kind = ChoiceField(TaskKind.values)
     output_schema = serializers.JSONField(
         required=False, allow_null=True, default=None, help_text="A JSON Schema for outputs."
     )
-    label_field = serializers.CharField(
+    label_field = CharField(
         required=False,
         default="category",
         max_length=100,
@@ -257,15 +267,15 @@ class DatasetDetailSerializer(DatasetSerializer):
         }
 
 
-def _share() -> serializers.FloatField:
-    return serializers.FloatField(min_value=0, max_value=1)
+def _share() -> FloatField:
+    return FloatField(min_value=0, max_value=1)
 
 
-class SplitRequestSerializer(serializers.Serializer):
+class SplitRequestSerializer(ClosedSerializer):
     train = _share()
     validation = _share()
     test = _share()
-    seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
+    seed = IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
 
     def validate(self, attrs: dict) -> dict:
         # Shares as decimals, so that 0.7 + 0.2 + 0.1 is exactly 1.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -16,19 +18,26 @@ from evaluations.services.prices import (
     model_price_delete,
     model_price_update,
 )
+from teams.api.serializers import ClosedModelSerializer, DecimalField
 from teams.api.views import TeamAPIView
 
 
-def _money(**extra) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        max_digits=12, decimal_places=6, coerce_to_string=False, **extra
+def _money(**extra) -> DecimalField:
+    # The column's NUMERIC(12, 6); more places are rounded, prices are never negative.
+    return DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        min_value=Decimal(0),
+        error_messages={"min_value": "Prices cannot be negative."},
+        **extra,
     )
 
 
-class ModelPriceSerializer(serializers.ModelSerializer):
-    input_per_1m = _money()
-    output_per_1m = _money()
-    training_per_1m = _money(required=False, allow_null=True)
+class ModelPriceSerializer(ClosedModelSerializer):
+    input_per_1m = _money(help_text="USD per 1M input tokens (6 decimal places)")
+    output_per_1m = _money(help_text="USD per 1M output tokens (6 decimal places)")
+    training_per_1m = _money(required=False, allow_null=True, help_text="USD per 1M training "
+                             "tokens; null when unknown")  # fmt: skip
 
     class Meta:
         model = ModelPrice
@@ -56,7 +65,11 @@ class PriceListView(TeamAPIView):
         rows = ModelPrice.objects.for_team(self.team)
         return Response(ModelPriceSerializer(rows, many=True).data)
 
-    @extend_schema(summary="Add a model price (exact name or * pattern)", tags=["prices"])
+    @extend_schema(
+        summary="Add a model price (exact name or * pattern)",
+        tags=["prices"],
+        responses={201: ModelPriceSerializer},
+    )
     def post(self, request):
         serializer = ModelPriceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -100,18 +113,21 @@ class PriceDetailView(TeamAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class _ResolveParams(serializers.Serializer):
+    model = serializers.CharField(max_length=200, help_text="e.g. ft:gpt-4o-mini:acme:x")
+    ft_multiplier = serializers.DecimalField(
+        max_digits=8, decimal_places=4, min_value=0, required=False,
+        help_text="Base price multiplier for ft: names [2]",
+    )  # fmt: skip
+
+
 class PriceResolveView(TeamAPIView):
     read_scope = "evaluations:read"
 
     @extend_schema(
         summary="Which row prices a model (exact, pattern, or fine-tune fallback)",
         tags=["prices"],
-        parameters=[
-            OpenApiParameter("model", str, required=True, description="e.g. ft:gpt-4o-mini:acme:x"),
-            OpenApiParameter(
-                "ft_multiplier", float, description="Base price multiplier for ft: names [2]"
-            ),
-        ],
+        parameters=[_ResolveParams],
         responses=inline_serializer(
             "ResolvedPrice",
             {
@@ -140,9 +156,3 @@ class PriceResolveView(TeamAPIView):
                 "source": price.source,
             }
         )
-
-
-class _ResolveParams(serializers.Serializer):
-    model = serializers.CharField(max_length=200)
-    ft_multiplier = serializers.DecimalField(max_digits=8, decimal_places=4, min_value=0,
-                                             required=False)  # fmt: skip
