@@ -380,6 +380,11 @@ def parse_value(spec: FieldSpec, raw: object) -> object:
         if number != number.to_integral_value():
             raise _FieldError("must be a whole number")
         number = number.to_integral_value()
+    elif abs(number) <= _MAX_VALUE:
+        # Inputs keep the places figures are given with: a finer fraction (5e-324 months)
+        # would only make figures too large for a JSON number.
+        number = number.quantize(_JSON_PLACES, context=_CONTEXT)
+        number = Decimal(0) if number.is_zero() else number
     _check_range(spec, number)
     return int(number) if spec.kind == "int" else number
 

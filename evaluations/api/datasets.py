@@ -438,7 +438,8 @@ class DatasetItemsView(DatasetAPIView):
     )
     def get(self, request, pk: int):
         dataset = self.get_dataset()
-        params = _ItemFilters(data=request.query_params)
+        # A dict, not the QueryDict: DRF reads an empty form value as "not given".
+        params = _ItemFilters(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         split = params.validated_data.get("split")
         items = DatasetItem.objects.filter(dataset=dataset)

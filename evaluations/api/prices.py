@@ -59,7 +59,10 @@ class PriceListView(TeamAPIView):
     pagination_class = None
 
     @extend_schema(
-        operation_id="prices_list", summary="List the team's model prices", tags=["prices"]
+        operation_id="prices_list",
+        summary="List the team's model prices",
+        tags=["prices"],
+        responses={200: ModelPriceSerializer(many=True)},
     )
     def get(self, request):
         rows = ModelPrice.objects.for_team(self.team)
@@ -140,7 +143,7 @@ class PriceResolveView(TeamAPIView):
         ),
     )
     def get(self, request):
-        params = _ResolveParams(data=request.query_params)
+        params = _ResolveParams(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         model = params.validated_data["model"]
         multiplier = params.validated_data.get("ft_multiplier", DEFAULT_FT_MULTIPLIER)

@@ -87,6 +87,9 @@ class DecimalField(_JSONNumber, serializers.DecimalField):
     def __init__(self, max_digits: int, decimal_places: int, **kwargs):
         kwargs.setdefault("coerce_to_string", False)
         kwargs.setdefault("rounding", ROUND_HALF_EVEN)
+        # The largest value the column holds, published as the schema's maximum.
+        largest = Decimal(10) ** (max_digits - decimal_places) - Decimal(1).scaleb(-decimal_places)
+        kwargs.setdefault("max_value", largest)
         super().__init__(max_digits, decimal_places, **kwargs)
 
     def to_internal_value(self, data):
@@ -113,8 +116,10 @@ class BooleanField(serializers.BooleanField):
         return data
 
 
+# No docstrings on these bases: drf-spectacular would publish them as the description of every
+# serializer built on them.
 class _Closed:
-    """Refuse keys that are not writable fields, with every other error of the object."""
+    # Refuses keys that are not writable fields, with every other error of the object.
 
     unknown_field_message = UNKNOWN_FIELD
 
@@ -139,7 +144,7 @@ class ClosedSerializer(_Closed, serializers.Serializer):
 
 
 class ClosedModelSerializer(_Closed, serializers.ModelSerializer):
-    """A ModelSerializer whose generated fields are the strict ones above."""
+    # The fields it generates are the strict ones above.
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -70,9 +72,9 @@ class RoiInputFieldSchema(OpenApiSerializerFieldExtension):
             return {"type": "string", "enum": list(spec.choices)}
         schema: dict = {"type": "integer" if spec.kind == "int" else "number"}
         if spec.minimum is not None:
-            schema["minimum"] = roi.json_plain(spec.minimum)
-            if spec.exclusive_minimum:
-                schema["exclusiveMinimum"] = True
+            # Fractions are rounded to 10 places, so "more than 0" starts at 1e-10.
+            low = spec.minimum + (Decimal("1e-10") if spec.exclusive_minimum else 0)
+            schema["minimum"] = roi.json_plain(low)
         if spec.maximum is not None:
             schema["maximum"] = roi.json_plain(spec.maximum)
         return schema
@@ -95,10 +97,14 @@ class RoiInputsSerializer(ClosedSerializer):
         return roi.RoiInputs(**{**defaults, **self.validated_data})
 
 
-_cost = inline_serializer(
-    "ApproachCost",
-    {"cost_per_request": serializers.FloatField(), "monthly_cost": serializers.FloatField()},
-)
+def _cost() -> serializers.Serializer:
+    # A new instance per use: one field instance bound to two names keeps only the last.
+    return inline_serializer(
+        "ApproachCost",
+        {"cost_per_request": serializers.FloatField(), "monthly_cost": serializers.FloatField()},
+    )
+
+
 _verdict = inline_serializer(
     "Verdict",
     {
@@ -109,8 +115,8 @@ _verdict = inline_serializer(
 RoiResultSchema = inline_serializer(
     "RoiResult",
     {
-        "prompt": _cost,
-        "fine_tune": _cost,
+        "prompt": _cost(),
+        "fine_tune": _cost(),
         "training_cost": serializers.FloatField(),
         "investment": serializers.FloatField(),
         "monthly_savings": serializers.FloatField(),

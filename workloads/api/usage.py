@@ -43,8 +43,10 @@ def _openapi(node: object) -> object:
     if len(options) == 2 and {"type": "null"} in options:
         del out["anyOf"]
         out = {**next(o for o in options if o != {"type": "null"}), **out, "nullable": True}
+        if "enum" in out:  # an enum allows null only by listing it (OpenAPI 3.0.3)
+            out["enum"] = [*out["enum"], None]
     for bound in ("Maximum", "Minimum"):
-        if f"exclusive{bound}" in out:
+        if not isinstance(out.get(f"exclusive{bound}", True), bool):
             out[bound.lower()] = out.pop(f"exclusive{bound}")
             out[f"exclusive{bound}"] = True
     return out
@@ -96,7 +98,7 @@ class UsageView(TeamAPIView):
             "without an offset they are taken as UTC. Periods end after they start and span at "
             "most 31 days. Each workload that gains records is re-assessed shortly after."
         ),
-        request=BODY_SCHEMA,
+        request={"application/json": BODY_SCHEMA},
         responses={
             201: inline_serializer(
                 "UsageAccepted",

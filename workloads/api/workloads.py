@@ -95,7 +95,12 @@ class WorkloadListView(TeamAPIView):
     def get_queryset(self):
         return Workload.objects.for_team(self.team).order_by("name", "pk")
 
-    @extend_schema(operation_id="workloads_list", summary="List workloads", tags=["workloads"])
+    @extend_schema(
+        operation_id="workloads_list",
+        summary="List workloads",
+        tags=["workloads"],
+        responses={200: WorkloadSerializer(many=True)},
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -103,6 +108,7 @@ class WorkloadListView(TeamAPIView):
     @extend_schema(
         summary="Create a workload",
         tags=["workloads"],
+        responses={201: WorkloadSerializer},
         examples=[OpenApiExample("JSON classifier", value=EXAMPLE, request_only=True)],
     )
     def post(self, request):
