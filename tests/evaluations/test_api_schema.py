@@ -110,6 +110,9 @@ def test_dataset_responses_match_the_schema(schema, api, team):
     schema.check(api.get("/api/v1/datasets/999999"))
 
 
+# A database test like the others, so that it runs right after them (pytest-django runs
+# database tests first), with the same module-scoped schema.
+@pytest.mark.django_db
 def test_every_operation_of_the_app_was_checked(schema):
     answered = {(method, path) for method, path, code in schema.checked if code < 300}
     assert OPERATIONS - answered == set()

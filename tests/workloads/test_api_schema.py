@@ -111,6 +111,9 @@ def test_me_for_a_session_matches_the_schema(schema, client, user, team):
     assert response.json()["token"] is None and response.json()["role"] == "admin"
 
 
+# A database test like the others, so that it runs right after them (pytest-django runs
+# database tests first), with the same module-scoped schema.
+@pytest.mark.django_db
 def test_every_operation_of_these_apps_was_checked(schema):
     answered = {(method, path) for method, path, code in schema.checked if code < 300}
     assert OPERATIONS - answered == set()
