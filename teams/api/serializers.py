@@ -128,7 +128,7 @@ class _Closed:
             return super().to_internal_value(data)  # DRF's "Expected a dictionary" error
         writable = {name for name, field in self.fields.items() if not field.read_only}
         errors: dict = {
-            name: [self.unknown_field_message] for name in sorted(set(data) - writable, key=str)
+            name: [self.unknown_field_error(name)] for name in sorted(set(data) - writable, key=str)
         }
         try:
             value = super().to_internal_value(data)
@@ -137,6 +137,9 @@ class _Closed:
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+    def unknown_field_error(self, name: str) -> str:
+        return self.unknown_field_message
 
 
 class ClosedSerializer(_Closed, serializers.Serializer):

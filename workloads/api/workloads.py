@@ -149,11 +149,19 @@ class WorkloadDetailSerializer(WorkloadSerializer):
 
     class Meta(WorkloadSerializer.Meta):
         fields = [*WorkloadSerializer.Meta.fields, "latest_assessment", "open_flags"]
+        # The slug names the workload in usage records and API clients: it never changes.
         read_only_fields = [
             *WorkloadSerializer.Meta.read_only_fields,
+            "slug",
             "latest_assessment",
             "open_flags",
         ]
+        extra_kwargs = {"description": {"max_length": DESCRIPTION_MAX_LENGTH}}
+
+    def unknown_field_error(self, name: str) -> str:
+        if name == "slug":
+            return "The slug cannot change: usage records and API clients refer to it."
+        return super().unknown_field_error(name)
 
     def _summary(self, workload: Workload) -> dict:
         if getattr(self, "_live", None) is None:
