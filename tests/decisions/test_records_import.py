@@ -13,22 +13,21 @@ from django.urls import reverse
 
 from decisions import madr
 from decisions.models import DecisionRecord, DecisionRevision
-from decisions.services.records import (
-    decision_create,
-    decision_data,
+from decisions.serializers import DecisionSerializer
+from decisions.services.exchange import (
     decisions_export_zip,
     decisions_import,
     decisions_import_zip,
 )
 from teams.models import Role
-from tests.decisions.records_helpers import complete_data, make_workload, make_worksheet
+from tests.decisions.records_helpers import complete_data, create, make_workload, make_worksheet
 
 # What an import cannot carry over: ids, timestamps and the revisit flag are the new team's own.
 NOT_EXPORTED = {"created_at", "updated_at", "needs_revisit", "revisit_reasons"}
 
 
 def comparable(decision: DecisionRecord) -> dict:
-    data = {k: v for k, v in decision_data(decision).items() if k not in NOT_EXPORTED}
+    data = {k: v for k, v in DecisionSerializer(decision).data.items() if k not in NOT_EXPORTED}
     data["evidence"] = [{k: v for k, v in e.items() if k != "id"} for e in data["evidence"]]
     return data
 
@@ -81,12 +80,13 @@ def source_records(team, user):
         revisit_triggers=[{"metric": "monthly_requests", "comparator": "<", "threshold": 100000}],
         review_by="2025-01-31",
     )
-    old = decision_create(team=team, author=user, data=full, evidence=[worksheet])
-    accepted = decision_create(team=team, author=user, data=complete_data(title="Use Redis"))
-    newer = decision_create(
-        team=team,
-        author=user,
-        data=complete_data(title="Use a hybrid", date="2024-06-01", supersedes=[old.number]),
+    full["evidence"] = [{"kind": "worksheet", "id": worksheet.pk}]
+    old = create(team, user, full)
+    accepted = create(team, user, complete_data(title="Use Redis"))
+    newer = create(
+        team,
+        user,
+        complete_data(title="Use a hybrid", date="2024-06-01", supersedes=[old.number]),
     )
     DecisionRecord.objects.filter(pk=newer.pk).update(number=5, status="accepted")
     DecisionRecord.objects.filter(pk=old.pk).update(status="superseded")

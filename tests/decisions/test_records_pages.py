@@ -10,10 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from decisions.models import DecisionRecord, DecisionStatus
-from decisions.services import records as svc
 from teams.markdown import render_markdown
 from teams.models import Role
-from tests.decisions.records_helpers import build_log, make_decision
+from tests.decisions.records_helpers import build_log, create, make_decision
 
 pytestmark = pytest.mark.django_db
 S = DecisionStatus
@@ -60,10 +59,10 @@ def test_render_markdown_keeps_tables_code_and_lists():
 
 
 def test_detail_page_renders_context_and_justification_safely(admin_client, team, user):
-    decision = svc.decision_create(
-        team=team,
-        author=user,
-        data={
+    decision = create(
+        team,
+        user,
+        {
             "title": "Hostile",
             "context_and_problem_statement": HOSTILE,
             "justification": HOSTILE,
