@@ -86,6 +86,14 @@ class StrictSerializer(serializers.Serializer):
         if isinstance(data, Mapping):
             unknown = sorted(str(key) for key in data if key not in self.fields)
             errors = {key: [self.unknown_message(key)] for key in unknown}
+            if self.root is not self and getattr(self.root, "partial", False):
+                # DRF skips required keys under a partial update, nested ones included; but a
+                # PATCH replaces a list whole, and each item still needs its required keys.
+                errors.update(
+                    (name, [field.error_messages["required"]])
+                    for name, field in self.fields.items()
+                    if field.required and name not in data
+                )
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

@@ -21,6 +21,9 @@ from decisions.services.exchange import (
 )
 from teams.models import Role
 from tests.decisions.records_helpers import complete_data, create, make_workload, make_worksheet
+from tests.workloads.usage_helpers import add_usage, hour
+from workloads.models import Assessment
+from workloads.services.assessments import assessment_create
 
 # What an import cannot carry over: ids, timestamps and the revisit flag are the new team's own.
 NOT_EXPORTED = {"created_at", "updated_at", "needs_revisit", "revisit_reasons"}
@@ -317,3 +320,19 @@ def test_viewer_cannot_import(team, client, member_factory):
 
     assert response.status_code == 403
     assert not DecisionRecord.objects.for_team(team).exists()
+
+
+def test_a_file_exported_before_the_rename_links_its_evaluation_as_the_assessment(team, user):
+    workload = make_workload(team)
+    add_usage(workload, hour(2), requests=500)
+    assessment = assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
+    ref = {"kind": "evaluation", "workload": workload.slug,
+           "created_at": assessment.created_at.isoformat()}  # fmt: skip
+    text = record_file(4, "Keep prompting", evidence=[ref])
+    assert "kind: evaluation" in text
+
+    [result] = decisions_import(team=team, author=user, files=[("0004-keep.md", md(text))])
+
+    assert (result.status, result.notes) == ("imported", [])
+    link = DecisionRecord.objects.for_team(team).get(number=4).evidence_links.get()
+    assert (link.kind, link.target) == ("assessment", assessment)
