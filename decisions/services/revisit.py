@@ -10,7 +10,7 @@ firing updates its sentence in place, and a check that changes nothing writes no
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils import timezone
@@ -61,17 +61,6 @@ def decisions_flag_overdue_reviews(*, today: dt.date | None = None) -> int:
         .prefetch_related("revisit_reasons")
     )
     return len(_record({decision: [review_reason(decision)] for decision in due}))
-
-
-def decision_mark_needs_revisit(
-    *, decision: DecisionRecord, reasons: Iterable[triggers.Reason]
-) -> bool:
-    """Flag one decision for revisiting with `reasons`. Returns whether anything changed."""
-    fresh = DecisionRecord.objects.prefetch_related("revisit_reasons").get(pk=decision.pk)
-    changed = bool(_record({fresh: list(reasons)}))
-    decision.needs_revisit = fresh.needs_revisit
-    decision.revisit_flagged_at = fresh.revisit_flagged_at
-    return changed
 
 
 def _record(found: Mapping[DecisionRecord, list[triggers.Reason]]) -> list[DecisionRecord]:

@@ -24,12 +24,10 @@ from decisions.services.drafts import decision_create_from_worksheet
 from decisions.services.evidence import decision_add_evidence, decision_remove_evidence
 from decisions.services.revisit import (
     decision_clear_revisit,
-    decision_mark_needs_revisit,
     decision_revisit_check,
     decisions_flag_overdue_reviews,
 )
 from decisions.services.status import decision_transition
-from decisions.triggers import Reason
 from tests.decisions.records_helpers import (
     create,
     error_fields,
@@ -306,19 +304,32 @@ def reasons_of(decision) -> list[str]:
     return [reason.text for reason in decision.revisit_reasons.all()]
 
 
-def test_mark_needs_revisit_is_idempotent_and_merges_reasons(team, user):
-    decision = _in_status(team, user, S.ACCEPTED)
-    volume, p99 = Reason("volume", "volume doubled"), Reason("p99", "p99 too slow")
-    assert decision_mark_needs_revisit(decision=decision, reasons=[volume])
-    assert not decision_mark_needs_revisit(decision=decision, reasons=[volume])
-    assert decision_mark_needs_revisit(decision=decision, reasons=[p99])
+def test_revisit_check_is_idempotent_merges_reasons_and_updates_them_in_place(team, user):
+    workload = make_workload(team)
+    decision = _in_status(team, user, S.ACCEPTED, workload=workload)
+    volume = {"metric": "monthly_requests", "comparator": ">", "threshold": 100000}
+    p99 = {"metric": "latency_p99_ms", "comparator": ">", "threshold": 600}
+    update(decision, user, {"revisit_triggers": [volume, p99]})
+
+    def check(**metrics) -> bool:
+        return bool(decision_revisit_check(workload=workload, metrics=metrics))
+
+    assert check(monthly_requests=200000)
+    assert not check(monthly_requests=200000)
+    assert check(monthly_requests=200000, latency_p99_ms=700)
     decision.refresh_from_db()
     assert decision.needs_revisit
-    assert reasons_of(decision) == ["volume doubled", "p99 too slow"]
-    assert not decision_mark_needs_revisit(decision=decision, reasons=[])
-    # The same key with a new figure replaces its sentence in place.
-    assert decision_mark_needs_revisit(decision=decision, reasons=[Reason("volume", "tripled")])
-    assert reasons_of(decision) == ["tripled", "p99 too slow"]
+    assert reasons_of(decision) == [
+        "monthly requests is 200,000 (trigger: monthly requests > 100,000)",
+        "p99 latency is 700 ms (trigger: p99 latency > 600 ms)",
+    ]
+    assert not check(monthly_requests=1)
+    # The same trigger with a new figure replaces its sentence in place.
+    assert check(monthly_requests=300000)
+    assert reasons_of(decision)[0] == (
+        "monthly requests is 300,000 (trigger: monthly requests > 100,000)"
+    )
+    assert len(reasons_of(decision)) == 2
 
     decision_clear_revisit(decision=decision, author=user, review_by=dt.date(2031, 1, 1))
     decision.refresh_from_db()
