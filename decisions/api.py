@@ -21,35 +21,25 @@ from decisions.selectors import decision_for_team, decision_search, decisions_wi
 from decisions.serializers import (
     DecisionSerializer,
     DecisionWriteSerializer,
-    ErrorSerializer,
     RevisionSerializer,
     TransitionSerializer,
 )
 from decisions.services.exchange import decision_export_markdown
 from decisions.services.records import decision_create, decision_update
 from decisions.services.status import decision_transition
-from teams.api.errors import flatten_errors
+from teams.api.errors import error_body, flatten_errors
 from teams.api.views import TeamAPIView
 from workloads.models import Approach
 
-ERROR_STATUSES = {
-    400: "Invalid input: each error names its field path.",
-    401: "No valid API token or session.",
-    403: "The token lacks the scope (decisions:read / decisions:write), or the member the role.",
-    404: "No such decision (or team) for this caller.",
-    409: "The record's state forbids it: a frozen body, an illegal transition, a cycle.",
-    413: "The request body is too large.",
-    415: "The body is not JSON.",
-    429: "Too many requests for this token.",
+# Every operation also documents the error statuses of the shared mechanisms (400, 401, 403,
+# 404, 413, 415, 429, 503: teams.api.schema.document_errors) with the same body.
+CONFLICT = {
+    409: OpenApiResponse(
+        {"$ref": "#/components/schemas/Error"},
+        description="The record's state forbids it: a frozen body, an illegal transition, a "
+        "supersession cycle. `detail` says why.",
+    )
 }
-READ_ERRORS = (400, 401, 403, 404, 429)
-WRITE_ERRORS = (*READ_ERRORS, 413, 415)
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {
-        code: OpenApiResponse(ErrorSerializer, description=ERROR_STATUSES[code]) for code in codes
-    }
 
 
 EXAMPLE = OpenApiExample(
@@ -73,10 +63,8 @@ def _service_error(exc: DjangoValidationError) -> Response:
     """A service's refusal (a rule about the record's state) in the API's error body."""
     errors = flatten_errors(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, DecisionConflict):
-        return Response(
-            {"detail": errors[0]["message"], "errors": errors}, status=status.HTTP_409_CONFLICT
-        )
-    return Response({"detail": "Invalid input.", "errors": errors}, status=400)
+        return Response(error_body(errors[0]["message"], errors), status=status.HTTP_409_CONFLICT)
+    return Response(error_body("Invalid input.", errors), status=status.HTTP_400_BAD_REQUEST)
 
 
 class DecisionAPIView(TeamAPIView):
@@ -114,7 +102,7 @@ class DecisionListView(DecisionAPIView):
             OpenApiParameter("workload", description="Workload slug"),
             OpenApiParameter("q", description="Text search (title, context, justification…)"),
         ],
-        responses={200: DecisionSerializer(many=True), **_errors(*READ_ERRORS)},
+        responses={200: DecisionSerializer(many=True)},
     )
     def get(self, request):
         params = request.query_params
@@ -132,7 +120,7 @@ class DecisionListView(DecisionAPIView):
         summary="Create a draft decision (only title is required)",
         description="Stores the draft with the team's next number and its first revision.",
         request=DecisionWriteSerializer,
-        responses={201: DecisionSerializer, **_errors(*WRITE_ERRORS)},
+        responses={201: DecisionSerializer},
         examples=[EXAMPLE],
     )
     def post(self, request):
@@ -148,7 +136,7 @@ class DecisionDetailView(DecisionAPIView):
     @extend_schema(
         summary="One decision record",
         description="The record by its number, with evidence, links and revisit state.",
-        responses={200: DecisionSerializer, **_errors(*READ_ERRORS)},
+        responses={200: DecisionSerializer},
     )
     def get(self, request, number: int):
         return Response(DecisionSerializer(self.get_decision(number)).data)
@@ -158,7 +146,7 @@ class DecisionDetailView(DecisionAPIView):
         description="Only the fields sent change; each change is a revision. Once accepted, "
         "only the revisit triggers, review-by date, supersession links and evidence change.",
         request=DecisionWriteSerializer,
-        responses={200: DecisionSerializer, **_errors(*WRITE_ERRORS, 409)},
+        responses={200: DecisionSerializer, **CONFLICT},
     )
     def patch(self, request, number: int):
         decision = self.get_decision(number)
@@ -176,7 +164,7 @@ class DecisionTransitionView(DecisionAPIView):
         description="draft → proposed → accepted | rejected; accepted → deprecated | "
         "superseded (name the successors in superseded_by, or set supersedes on them first).",
         request=TransitionSerializer,
-        responses={200: DecisionSerializer, **_errors(*WRITE_ERRORS, 409)},
+        responses={200: DecisionSerializer, **CONFLICT},
         examples=[
             OpenApiExample("Accept", value={"status": "accepted"}, request_only=True),
             OpenApiExample(
@@ -198,7 +186,7 @@ class DecisionRevisionsView(DecisionAPIView):
     @extend_schema(
         summary="Every revision, newest first",
         description="Who changed what and why: each revision keeps the full record as it was.",
-        responses={200: RevisionSerializer(many=True), **_errors(*READ_ERRORS)},
+        responses={200: RevisionSerializer(many=True)},
     )
     def get(self, request, number: int):
         decision = self.get_decision(number)
@@ -212,7 +200,7 @@ class DecisionExportView(DecisionAPIView):
         operation_id="decisions_export_markdown",
         summary="The decision as a MADR 4 markdown file",
         description="YAML front matter with MADR's fields and Crossover's under `crossover:`.",
-        responses={(200, "text/markdown"): OpenApiTypes.STR, **_errors(*READ_ERRORS)},
+        responses={(200, "text/markdown"): OpenApiTypes.STR},
     )
     def get(self, request, number: int):
         name, text = decision_export_markdown(self.get_decision(number))

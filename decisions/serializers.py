@@ -375,23 +375,6 @@ class RevisionSerializer(serializers.Serializer):
     snapshot = SnapshotField()
 
 
-class ErrorItemSerializer(serializers.Serializer):
-    """One problem of a request."""
-
-    field = serializers.CharField(
-        allow_null=True,
-        help_text="A path such as considered_options[1].arguments[0].kind; null for the body.",
-    )
-    message = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every API error (teams.api.errors): a summary and one entry per problem."""
-
-    detail = serializers.CharField()
-    errors = ErrorItemSerializer(many=True)
-
-
 def error_paths(errors) -> dict[str, list[str]]:
     """Serializer errors by field path (`considered_options[1].title`; `body` for the whole),
     for a form or an import report."""

@@ -121,7 +121,9 @@ def test_writes_match_the_schema(schema, api, team, user):
 
 
 @pytest.mark.django_db
-def test_errors_match_the_schema(schema, api, team, user, api_client_factory, client):
+def test_errors_match_the_schema(schema, api, team, user, api_client_factory, client, settings):
+    settings.API_MAX_BODY_BYTES = 2_000
+    too_large = {"title": "x", "context_and_problem_statement": "y" * 3_000}
     draft = create(team, user, {"title": "Draft"})
     accepted = create(team, user, complete_data())
     for status in ("proposed", "accepted"):
@@ -143,6 +145,8 @@ def test_errors_match_the_schema(schema, api, team, user, api_client_factory, cl
         (404, api.post(f"{URL}/999/transition", {"status": "proposed"}, format="json")),
         (409, api.patch(f"{URL}/{accepted.number}", {"title": "x"}, format="json")),
         (409, api.post(f"{URL}/{draft.number}/transition", {"status": "accepted"}, format="json")),
+        (413, api.post(URL, too_large, format="json")),
+        (413, api.patch(f"{URL}/{draft.number}", too_large, format="json")),
         (415, api.post(URL, "title=x", content_type="text/plain")),
         (415, api.patch(f"{URL}/{draft.number}", "x", content_type="text/plain")),
         (415, api.post(f"{URL}/{draft.number}/transition", "x", content_type="text/plain")),
