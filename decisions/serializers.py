@@ -255,7 +255,9 @@ class DecisionWriteSerializer(StrictSerializer):
         stored = self.instance
         chosen = data.get("chosen_option", stored.chosen_option if stored else "")
         options = data.get("considered_options", stored.considered_options if stored else [])
-        titles = [_line(o.get("title")) for o in options or [] if isinstance(o, Mapping)]
+        if not isinstance(options, list):
+            return ""  # reported as the options' own error
+        titles = [_line(o.get("title")) for o in options if isinstance(o, Mapping)]
         chosen = _line(chosen)
         if not chosen or chosen in titles:
             return ""

@@ -77,6 +77,13 @@ def test_post_without_title_is_400_naming_the_title(api):
     [
         ({"colour": "blue"}, "colour"),
         ({"approach": "magic"}, "approach"),
+        ({"considered_options": True, "chosen_option": "A"}, "considered_options"),
+        (
+            {"revisit_triggers": [{"metric": "monthly_requests"}] * 2},
+            "revisit_triggers[1].threshold",
+        ),
+        ({"decision_makers": ["Ana", {"name": "Bo"}]}, "decision_makers[1]"),
+        ({"supersedes": [1, "x"]}, "supersedes[1]"),
         (
             {"revisit_triggers": [{"metric": "vibes", "comparator": ">", "threshold": 1}]},
             "revisit_triggers[0].metric",
