@@ -140,6 +140,12 @@ class WorkloadField(serializers.SlugRelatedField):
     def get_queryset(self):
         return Workload.objects.for_team(self.context["team"])
 
+    def to_internal_value(self, data):
+        # As CharField does: a NUL cannot be a slug, and PostgreSQL refuses it in a query.
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return super().to_internal_value(data)
+
 
 class NullableChoiceField(serializers.ChoiceField):
     """A choice stored blank and shown as null."""

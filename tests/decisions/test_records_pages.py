@@ -214,3 +214,15 @@ def test_bad_form_input_rerenders_with_errors_by_the_fields_and_keeps_the_input(
     assert 'value="pays back"' in html
     assert 'value="10000"' in html
     assert 'value="next week"' in html
+
+
+def test_form_input_with_a_nul_character_is_refused_by_the_field(editor_client):
+    response = editor_client.post(f"{LOG}new/", form_data(workload="ticket\x00classifier"))
+
+    assert response.status_code == 400
+    assert not DecisionRecord.objects.exists()
+    html = response.content.decode()
+    workload_errors = re.search(
+        r'<ul class="errorlist" id="workload-errors">(.*?)</ul>', html, re.S
+    )
+    assert workload_errors and "Null characters are not allowed." in workload_errors.group(1)
