@@ -30,7 +30,6 @@ from decisions.services.history import record_revision
 from decisions.services.records import decision_insert
 from decisions.services.status import link_supersedes
 from teams.models import Team
-from workloads.models import Workload
 
 MAX_IMPORT_FILES = 500
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -175,12 +174,7 @@ def _import_file(team: Team, author, item: _Parsed, by_original: dict[int, _Pars
 
 def _import_one(team: Team, author, item: _Parsed, by_original: dict) -> DecisionRecord:
     record, notes = item.record, item.result.notes
-    body = {key: record[key] for key in BODY if key in record}
-    workload = body.get("workload")
-    if workload and not Workload.objects.for_team(team).filter(slug=workload).exists():
-        notes.append(f"workload '{workload}' does not exist here: imported without it")
-        body["workload"] = None
-    fields = _validated(DecisionWriteSerializer(data=body, context={"team": team}))
+    fields = _validated(_body(team, record, notes))
     fields["evidence"] = _evidence(team, record.get("evidence") or [], notes)
     decision = decision_insert(
         team=team, author=author, fields=fields, number=item.original, status=record["status"]
@@ -194,6 +188,20 @@ def _import_one(team: Team, author, item: _Parsed, by_original: dict) -> Decisio
             link_supersedes(newer, older)
     record_revision(decision, author, f"Imported from {item.result.filename}")
     return decision
+
+
+def _body(team: Team, record: dict, notes: list[str]) -> DecisionWriteSerializer:
+    """The record's fields through the write schema; a workload missing here is dropped."""
+    body = {key: record[key] for key in BODY if key in record}
+    serializer = DecisionWriteSerializer(data=body, context={"team": team})
+    serializer.is_valid()
+    missing = {error.code for error in serializer.errors.get("workload", [])}
+    if "does_not_exist" in missing:
+        notes.append(f"workload '{body['workload']}' does not exist here: imported without it")
+        serializer = DecisionWriteSerializer(
+            data={**body, "workload": None}, context={"team": team}
+        )
+    return serializer
 
 
 def _validated(serializer: serializers.Serializer) -> dict:

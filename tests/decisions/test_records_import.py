@@ -336,3 +336,17 @@ def test_a_file_exported_before_the_rename_links_its_evaluation_as_the_assessmen
     assert (result.status, result.notes) == ("imported", [])
     link = DecisionRecord.objects.for_team(team).get(number=4).evidence_links.get()
     assert (link.kind, link.target) == ("assessment", assessment)
+
+
+def test_a_file_whose_workload_has_a_nul_fails_alone_with_the_reason(team, user):
+    files = [
+        ("0001-bad.md", md(record_file(1, "Bad", workload="support\x00bot"))),
+        ("0002-good.md", md(record_file(2, "Good"))),
+    ]
+
+    results = decisions_import(team=team, author=user, files=files)
+
+    assert [(r.status, r.message) for r in results] == [
+        ("error", "workload: Null characters are not allowed."),
+        ("imported", "imported as ADR-0002"),
+    ]
