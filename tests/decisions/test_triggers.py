@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from decisions.serializers import DecisionWriteSerializer, error_paths
+from decisions.serializers import DecisionWriteSerializer, describe, error_paths
 from decisions.triggers import describe_trigger, evaluate_triggers, format_value, trigger_key
 
 
@@ -91,6 +91,10 @@ def test_validate_reports_every_problem_with_its_field_path():
     assert messages["[3].threshold"] == "Must be a number."
     assert messages["[4]"] == "Invalid data. Expected a dictionary, but got str."
     assert messages["[5].unit"] == "Unknown field."
+    # The one-line form an import report or a page message shows.
+    assert "revisit_triggers[3].threshold: Must be a number." in describe(
+        error_paths(_schema(raw).errors)
+    )
 
 
 def test_validate_reports_all_problems_of_one_trigger():
