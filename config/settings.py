@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
         "ApproachEnum": "workloads.models.Approach",
         "PolicyEnum": "workloads.models.Policy",
         "DecisionStatusEnum": "decisions.models.DecisionStatus",
+        "EvidenceKindEnum": "decisions.models.EvidenceKind",
+        "ArgumentKindEnum": "decisions.madr.ARGUMENT_KINDS",
         "FlagStatusEnum": "workloads.models.FlagStatus",
         "DeliveryStatusEnum": "teams.models.WebhookDelivery.Status",
         "TaskKindEnum": "evaluations.models.TaskKind",

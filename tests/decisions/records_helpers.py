@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from rest_framework import serializers
+
 from decisions.models import DecisionRecord
-from decisions.services.records import decision_create
+from decisions.serializers import DecisionWriteSerializer, error_paths
+from decisions.services.records import decision_create, decision_update
 from workloads import roi
 from workloads.models import Workload, Worksheet
 
@@ -66,8 +69,33 @@ def complete_data(**overrides) -> dict:
     return data
 
 
+def validated(team, data: dict, decision: DecisionRecord | None = None) -> dict:
+    """`data` (API field names) validated as the API validates a body."""
+    serializer = DecisionWriteSerializer(
+        decision, data=data, partial=decision is not None, context={"team": team}
+    )
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def create(team, user, data: dict, **extra) -> DecisionRecord:
+    """A decision from API-shaped data, through the write schema and the service."""
+    return decision_create(team=team, author=user, **validated(team, data), **extra)
+
+
+def update(decision: DecisionRecord, user, data: dict, **extra) -> DecisionRecord:
+    """Changes in API-shaped data, through the write schema and the service."""
+    changes = validated(decision.team, data, decision)
+    return decision_update(decision=decision, author=user, **changes, **extra)
+
+
+def error_fields(exc: serializers.ValidationError) -> dict[str, list[str]]:
+    """A schema refusal by field path (`considered_options[0].arguments[0].kind`)."""
+    return error_paths(exc.detail)
+
+
 def make_decision(team, user=None, **overrides):
-    return decision_create(team=team, author=user, data=complete_data(**overrides))
+    return create(team, user, complete_data(**overrides))
 
 
 def build_log(team, user, count: int, prefix: str = "workload") -> None:
@@ -79,5 +107,6 @@ def build_log(team, user, count: int, prefix: str = "workload") -> None:
         data = complete_data(title=f"Decision {prefix} {i}", workload=workload.slug)
         if previous is not None:
             data["supersedes"] = [previous.number]
-        evidence = [make_worksheet(workload, user)]
-        previous = decision_create(team=team, author=user, data=data, evidence=evidence)
+        worksheet = make_worksheet(workload, user)
+        data["evidence"] = [{"kind": "worksheet", "id": worksheet.pk}]
+        previous = create(team, user, data)

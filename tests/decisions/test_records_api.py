@@ -12,10 +12,12 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from decisions.models import DecisionRecord, DecisionRevision, DecisionStatus
-from decisions.services import records as svc
+from decisions.services.records import decision_create
+from decisions.services.status import decision_transition
 from tests.decisions.records_helpers import (
     build_log,
     complete_data,
+    create,
     make_decision,
     make_workload,
 )
@@ -75,6 +77,13 @@ def test_post_without_title_is_400_naming_the_title(api):
     [
         ({"colour": "blue"}, "colour"),
         ({"approach": "magic"}, "approach"),
+        ({"considered_options": True, "chosen_option": "A"}, "considered_options"),
+        (
+            {"revisit_triggers": [{"metric": "monthly_requests"}] * 2},
+            "revisit_triggers[1].threshold",
+        ),
+        ({"decision_makers": ["Ana", {"name": "Bo"}]}, "decision_makers[1]"),
+        ({"supersedes": [1, "x"]}, "supersedes[1]"),
         (
             {"revisit_triggers": [{"metric": "vibes", "comparator": ">", "threshold": 1}]},
             "revisit_triggers[0].metric",
@@ -102,15 +111,13 @@ def test_post_with_a_bad_field_is_400_naming_it_and_stores_nothing(api, extra, f
 @pytest.fixture
 def three_decisions(team, user):
     workload = make_workload(team)
-    rag = svc.decision_create(
-        team=team, author=user, data={"title": "Answer questions with retrieval", "approach": "rag"}
-    )
+    rag = create(team, user, {"title": "Answer questions with retrieval", "approach": "rag"})
     tuned = make_decision(team, user, workload=workload.slug)
-    svc.decision_transition(decision=tuned, author=user, status=S.PROPOSED)
-    plain = svc.decision_create(
-        team=team,
-        author=user,
-        data={"title": "Keep prompts", "justification": "Latency budget is generous."},
+    decision_transition(decision=tuned, author=user, status=S.PROPOSED)
+    plain = create(
+        team,
+        user,
+        {"title": "Keep prompts", "justification": "Latency budget is generous."},
     )
     return rag, tuned, plain
 
@@ -149,7 +156,7 @@ def test_get_one_decision_by_number(api, three_decisions):
 
 @pytest.mark.django_db
 def test_patch_changes_a_draft_and_lists_the_revision(api, team, user):
-    decision = svc.decision_create(team=team, author=user, data={"title": "Draft"})
+    decision = create(team, user, {"title": "Draft"})
     response = api.patch(
         f"{URL}/{decision.number}",
         {"justification": "It pays back in **two** months.", "note": "added the why"},
@@ -212,8 +219,8 @@ def test_unknown_status_in_a_transition_is_400(api, team, user):
 @pytest.mark.django_db
 def test_accepted_body_patch_is_409_but_triggers_and_review_by_still_change(api, team, user):
     decision = make_decision(team, user)
-    svc.decision_transition(decision=decision, author=user, status=S.PROPOSED)
-    svc.decision_transition(decision=decision, author=user, status=S.ACCEPTED)
+    decision_transition(decision=decision, author=user, status=S.PROPOSED)
+    decision_transition(decision=decision, author=user, status=S.ACCEPTED)
     url = f"{URL}/{decision.number}"
 
     refused = api.patch(url, {"title": "Something else"}, format="json")
@@ -303,10 +310,10 @@ def test_concurrent_creates_get_distinct_consecutive_numbers(team, user):
     failures: list[BaseException] = []
     lock = threading.Lock()
 
-    def create(i: int) -> None:
+    def create_one(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            decision = svc.decision_create(team=team, author=user, data={"title": f"Race {i}"})
+            decision = decision_create(team=team, author=user, title=f"Race {i}")
             with lock:
                 numbers.append(decision.number)
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
@@ -315,7 +322,7 @@ def test_concurrent_creates_get_distinct_consecutive_numbers(team, user):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(workers)]
+    threads = [threading.Thread(target=create_one, args=(i,)) for i in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:

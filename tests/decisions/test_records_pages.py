@@ -10,10 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from decisions.models import DecisionRecord, DecisionStatus
-from decisions.services import records as svc
 from teams.markdown import render_markdown
 from teams.models import Role
-from tests.decisions.records_helpers import build_log, make_decision
+from tests.decisions.records_helpers import build_log, create, make_decision
 
 pytestmark = pytest.mark.django_db
 S = DecisionStatus
@@ -60,10 +59,10 @@ def test_render_markdown_keeps_tables_code_and_lists():
 
 
 def test_detail_page_renders_context_and_justification_safely(admin_client, team, user):
-    decision = svc.decision_create(
-        team=team,
-        author=user,
-        data={
+    decision = create(
+        team,
+        user,
+        {
             "title": "Hostile",
             "context_and_problem_statement": HOSTILE,
             "justification": HOSTILE,
@@ -215,3 +214,15 @@ def test_bad_form_input_rerenders_with_errors_by_the_fields_and_keeps_the_input(
     assert 'value="pays back"' in html
     assert 'value="10000"' in html
     assert 'value="next week"' in html
+
+
+def test_form_input_with_a_nul_character_is_refused_by_the_field(editor_client):
+    response = editor_client.post(f"{LOG}new/", form_data(workload="ticket\x00classifier"))
+
+    assert response.status_code == 400
+    assert not DecisionRecord.objects.exists()
+    html = response.content.decode()
+    workload_errors = re.search(
+        r'<ul class="errorlist" id="workload-errors">(.*?)</ul>', html, re.S
+    )
+    assert workload_errors and "Null characters are not allowed." in workload_errors.group(1)
