@@ -97,12 +97,9 @@ class RoiInputsSerializer(ClosedSerializer):
         return roi.RoiInputs(**{**defaults, **self.validated_data})
 
 
-def _cost() -> serializers.Serializer:
-    # A new instance per use: one field instance bound to two names keeps only the last.
-    return inline_serializer(
-        "ApproachCost",
-        {"cost_per_request": serializers.FloatField(), "monthly_cost": serializers.FloatField()},
-    )
+class ApproachCostSerializer(serializers.Serializer):
+    cost_per_request = serializers.FloatField()
+    monthly_cost = serializers.FloatField()
 
 
 _verdict = inline_serializer(
@@ -115,8 +112,9 @@ _verdict = inline_serializer(
 RoiResultSchema = inline_serializer(
     "RoiResult",
     {
-        "prompt": _cost(),
-        "fine_tune": _cost(),
+        # One instance each: a field instance bound to two names keeps only the last.
+        "prompt": ApproachCostSerializer(),
+        "fine_tune": ApproachCostSerializer(),
         "training_cost": serializers.FloatField(),
         "investment": serializers.FloatField(),
         "monthly_savings": serializers.FloatField(),
