@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,6 +15,8 @@ from rest_framework.response import Response
 from evaluations.models import ModelPrice
 from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
 from evaluations.services.prices import (
+    MODEL_NAME_MESSAGE,
+    MODEL_NAME_RE,
     model_price_create,
     model_price_delete,
     model_price_update,
@@ -46,6 +49,13 @@ class ModelPriceSerializer(ClosedModelSerializer):
         read_only_fields = ["id", "updated_at"]
         # Uniqueness per team is checked by the service (the serializer does not know the team).
         validators: list = []
+        # The service's rule for names, published as the field's pattern.
+        extra_kwargs = {
+            "model": {
+                "validators": [RegexValidator(MODEL_NAME_RE, MODEL_NAME_MESSAGE)],
+                "trim_whitespace": False,
+            }
+        }
 
 
 def _service_errors(exc: DjangoValidationError) -> ValidationError:

@@ -21,6 +21,10 @@ from evaluations.signals import prices_changed
 MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9._:/@+*-]+$")
 PRICE_FIELDS = ("input_per_1m", "output_per_1m", "training_per_1m")
 EDITABLE_FIELDS = ("model", *PRICE_FIELDS, "notes")
+MODEL_NAME_MESSAGE = (
+    "Use letters, digits and . - _ : / @ + only, with * as the one wildcard "
+    "(e.g. gpt-4.1* or ft:gpt-4o-mini:*)."
+)
 
 
 def validate_model_name(value: str) -> str:
@@ -29,10 +33,7 @@ def validate_model_name(value: str) -> str:
     if not value:
         raise ValidationError("Enter a model name, or a pattern such as gpt-4.1*.")
     if not MODEL_NAME_RE.match(value):
-        raise ValidationError(
-            "Use letters, digits and . - _ : / @ + only, with * as the one wildcard "
-            "(e.g. gpt-4.1* or ft:gpt-4o-mini:*)."
-        )
+        raise ValidationError(MODEL_NAME_MESSAGE)
     return value
 
 
