@@ -9,12 +9,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from decisions import triggers
 from decisions.models import DecisionRecord, DecisionStatus, EvidenceLink
 from decisions.services import records as svc
+from teams.htmx import render_partial
 from teams.scoping import team_view
 from workloads.models import Approach, SwitchFlag, Workload, Worksheet
 
@@ -50,10 +50,7 @@ def decision_list(request: HttpRequest) -> HttpResponse:
         "approaches": Approach.choices,
         "workloads": Workload.objects.for_team(request.team).only("slug", "name"),
     }
-    template = "decisions/records/list.html"
-    response = render(request, f"{template}#results" if request.htmx else template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_partial(request, "decisions/records/list.html", context, partial="results")
 
 
 @team_view
@@ -219,6 +216,7 @@ def _apply_row_action(data: dict, action: str) -> str:
 
 
 def _render_form(request, decision, data, errors, *, focus="", status=200) -> HttpResponse:
+    errors = _with_item_errors(errors)
     option_rows = []
     for i, option in enumerate(data.get("considered_options") or []):
         path = f"considered_options[{i}]"
@@ -289,6 +287,23 @@ def _render_form(request, decision, data, errors, *, focus="", status=200) -> Ht
         "argument_kinds": ("good", "neutral", "bad"),
     }
     return render(request, "decisions/records/form.html", context, status=status)
+
+
+# Lists edited as one text (a line or a comma-separated name per item): an error on an item
+# (`decision_drivers[0]`) is shown on the list's field, naming the item.
+ITEM_LISTS = {
+    "decision_drivers": "Line", "decision_makers": "Name", "consulted": "Name", "informed": "Name",
+}  # fmt: skip
+
+
+def _with_item_errors(errors: dict) -> dict:
+    merged = {key: list(found) for key, found in errors.items()}
+    for key, found in errors.items():
+        name, _, index = key.partition("[")
+        if name in ITEM_LISTS and index.endswith("]") and index[:-1].isdigit():
+            item = f"{ITEM_LISTS[name]} {int(index[:-1]) + 1}"
+            merged.setdefault(name, []).extend(f"{item}: {message}" for message in found)
+    return merged
 
 
 def _errors(errors: dict, *keys: str) -> list[str]:
@@ -412,8 +427,9 @@ def decision_diff(request: HttpRequest, number: int) -> HttpResponse:
     decision = _get_decision(request, number)
     revisions = {r.number: r for r in decision.revisions.select_related("author")}
     latest = max(revisions)
-    old_n = _int(request.GET.get("from"), latest - 1 if latest > 1 else latest)
-    new_n = _int(request.GET.get("to"), latest)
+    errors: list[str] = []
+    old_n = _revision(request.GET, "from", latest - 1 if latest > 1 else latest, errors)
+    new_n = _revision(request.GET, "to", latest, errors)
     if old_n not in revisions or new_n not in revisions:
         raise Http404("No such revision")
     old, new = revisions[old_n], revisions[new_n]
@@ -423,12 +439,20 @@ def decision_diff(request: HttpRequest, number: int) -> HttpResponse:
         "new": new,
         "changes": svc.revisions_diff(old.snapshot, new.snapshot),
         "revision_numbers": sorted(revisions, reverse=True),
+        "errors": errors,
     }
-    return render(request, "decisions/records/diff.html", context)
+    return render(request, "decisions/records/diff.html", context, status=400 if errors else 200)
 
 
-def _int(raw: str | None, default: int) -> int:
-    return int(raw) if raw and raw.isdigit() else default
+def _revision(query, name: str, default: int, errors: list[str]) -> int:
+    """A revision number from the query; a value that is not one is reported, not guessed."""
+    raw = query.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        errors.append(f"“{raw}” is not a revision number: showing revision {default} instead.")
+        return default
+    return int(raw)
 
 
 # --- export and import ----------------------------------------------------------------------

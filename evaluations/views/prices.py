@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from evaluations.forms.prices import ModelPriceForm, PriceCheckForm
@@ -19,6 +18,7 @@ from evaluations.services.prices import (
     model_price_delete,
     model_price_update,
 )
+from teams.htmx import render_partial
 from teams.scoping import team_view
 
 
@@ -31,12 +31,7 @@ def price_list(request: HttpRequest) -> HttpResponse:
         name = check.cleaned_data["model"].strip()
         checked = {"model": name, "price": price_for(request.team, name, rows=rows)}
     context = {"rows": rows, "check": check, "checked": checked}
-    template = "evaluations/prices/list.html"
-    if request.htmx:
-        template += "#check-result"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_partial(request, "evaluations/prices/list.html", context, partial="check-result")
 
 
 @team_view

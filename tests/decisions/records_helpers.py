@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 from decisions.models import DecisionRecord
 from decisions.services.records import decision_create
+from tests.factories import ACCEPTABLE_DECISION, WorkloadFactory
 from workloads import roi
-from workloads.models import Workload, Worksheet
+from workloads.models import Worksheet
 
 # Seed 000's worked example, with effort figures so that fine-tuning can pay back.
 WORKSHEET_INPUTS = {
@@ -29,12 +32,6 @@ WORKSHEET_INPUTS = {
 }
 
 
-def make_workload(team, slug="ticket-classifier", name="Ticket classifier", **extra) -> Workload:
-    return Workload.objects.create(
-        team=team, slug=slug, name=name, model="gpt-4o-mini", current_approach="prompt", **extra
-    )
-
-
 def make_worksheet(workload, user=None, inputs=None, version=1) -> Worksheet:
     parsed = roi.parse_inputs(inputs or WORKSHEET_INPUTS)
     result = roi.evaluate(parsed)
@@ -51,23 +48,8 @@ def make_worksheet(workload, user=None, inputs=None, version=1) -> Worksheet:
 
 
 def complete_data(**overrides) -> dict:
-    """A decision that can be accepted: options and a chosen one."""
-    data = {
-        "title": "Classify tickets with a fine-tuned model",
-        "context_and_problem_statement": "Prompted calls are slow.",
-        "considered_options": [
-            {"title": "Prompt engineering", "arguments": [{"kind": "bad", "text": "slow"}]},
-            {"title": "Fine-tuned model", "arguments": [{"kind": "good", "text": "fast"}]},
-        ],
-        "chosen_option": "Fine-tuned model",
-        "approach": "fine-tune",
-    }
-    data.update(overrides)
-    return data
-
-
-def make_decision(team, user=None, **overrides):
-    return decision_create(team=team, author=user, data=complete_data(**overrides))
+    """The body of a decision that can be accepted (as DecisionRecordFactory makes it)."""
+    return copy.deepcopy(ACCEPTABLE_DECISION) | overrides
 
 
 def build_log(team, user, count: int, prefix: str = "workload") -> None:
@@ -75,7 +57,7 @@ def build_log(team, user, count: int, prefix: str = "workload") -> None:
     previous one."""
     previous = DecisionRecord.objects.for_team(team).order_by("-number").first()
     for i in range(count):
-        workload = make_workload(team, slug=f"{prefix}-{i}", name=f"{prefix} {i}")
+        workload = WorkloadFactory(team=team, slug=f"{prefix}-{i}", name=f"{prefix} {i}")
         data = complete_data(title=f"Decision {prefix} {i}", workload=workload.slug)
         if previous is not None:
             data["supersedes"] = [previous.number]

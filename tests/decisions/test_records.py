@@ -12,11 +12,8 @@ from django.db import IntegrityError, transaction
 
 from decisions.models import DecisionRecord, DecisionRevision, DecisionStatus, EvidenceLink
 from decisions.services import records as svc
-from tests.decisions.records_helpers import (
-    make_decision,
-    make_workload,
-    make_worksheet,
-)
+from tests.decisions.records_helpers import make_worksheet
+from tests.factories import DecisionRecordFactory, WorkloadFactory
 
 pytestmark = pytest.mark.django_db
 S = DecisionStatus
@@ -77,7 +74,9 @@ def test_invalid_fields_are_each_named(team, user):
 
 
 def _in_status(team, user, status, workload=None):
-    decision = make_decision(team, user, workload=workload.slug if workload else None)
+    decision = DecisionRecordFactory(
+        team=team, author=user, workload=workload.slug if workload else None
+    )
     DecisionRecord.objects.filter(pk=decision.pk).update(status=status)
     decision.refresh_from_db()
     return decision
@@ -86,7 +85,7 @@ def _in_status(team, user, status, workload=None):
 @pytest.mark.parametrize(("source", "target"), list(itertools.product(S.values, S.values)))
 def test_status_machine_allows_exactly_the_spec_transitions(team, user, source, target):
     decision = _in_status(team, user, source)
-    successor = make_decision(team, user, title="Successor")
+    successor = DecisionRecordFactory(team=team, author=user, title="Successor")
     successors = [successor.number] if target == S.SUPERSEDED else []
     if (source, target) in LEGAL:
         svc.decision_transition(
@@ -106,14 +105,14 @@ def test_status_machine_allows_exactly_the_spec_transitions(team, user, source, 
 
 
 def test_unknown_status_is_refused(team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     with pytest.raises(ValidationError) as caught:
         svc.decision_transition(decision=decision, author=user, status="approved")
     assert "Unknown status" in caught.value.message_dict["status"][0]
 
 
 def test_accepting_sets_the_workloads_approach(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier")
     decision = _in_status(team, user, S.PROPOSED, workload=workload)
     svc.decision_transition(decision=decision, author=user, status=S.ACCEPTED)
     workload.refresh_from_db()
@@ -121,7 +120,7 @@ def test_accepting_sets_the_workloads_approach(team, user):
 
 
 def test_accepting_needs_a_chosen_option_and_an_approach_for_a_workload(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier")
     decision = svc.decision_create(
         team=team, author=user, data={"title": "Undecided", "workload": workload.slug}
     )
@@ -200,8 +199,8 @@ def test_diff_between_two_revisions_shows_changed_lines_per_field(team, user):
 
 def test_superseding_links_both_records_and_allows_several_successors(team, user):
     old = _in_status(team, user, S.ACCEPTED)
-    new_a = make_decision(team, user, title="Successor A")
-    new_b = make_decision(team, user, title="Successor B")
+    new_a = DecisionRecordFactory(team=team, author=user, title="Successor A")
+    new_b = DecisionRecordFactory(team=team, author=user, title="Successor B")
     svc.decision_transition(
         decision=old,
         author=user,
@@ -222,12 +221,16 @@ def test_superseding_needs_a_successor(team, user):
 
 
 def test_accepting_a_successor_supersedes_the_accepted_decision_it_names(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier")
     old = _in_status(team, user, S.ACCEPTED, workload=workload)
-    new = make_decision(
-        team, user, title="Go hybrid", approach="hybrid", workload=workload.slug,
+    new = DecisionRecordFactory(
+        team=team,
+        author=user,
+        title="Go hybrid",
+        approach="hybrid",
+        workload=workload.slug,
         supersedes=[old.number],
-    )  # fmt: skip
+    )
     svc.decision_transition(decision=new, author=user, status=S.PROPOSED)
     svc.decision_transition(decision=new, author=user, status=S.ACCEPTED)
     old.refresh_from_db()
@@ -238,9 +241,9 @@ def test_accepting_a_successor_supersedes_the_accepted_decision_it_names(team, u
 
 
 def test_supersession_cycles_are_refused(team, user):
-    a = make_decision(team, user, title="A")
-    b = make_decision(team, user, title="B", supersedes=[a.number])
-    c = make_decision(team, user, title="C", supersedes=[b.number])
+    a = DecisionRecordFactory(team=team, author=user, title="A")
+    b = DecisionRecordFactory(team=team, author=user, title="B", supersedes=[a.number])
+    c = DecisionRecordFactory(team=team, author=user, title="C", supersedes=[b.number])
     with pytest.raises(svc.DecisionConflict) as caught:
         svc.decision_update(decision=a, author=user, data={"supersedes": [c.number]})
     assert "cycle" in caught.value.message_dict["supersedes"][0]
@@ -250,13 +253,13 @@ def test_supersession_cycles_are_refused(team, user):
 
 
 def test_evidence_link_needs_exactly_its_kinds_target(team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     with pytest.raises(IntegrityError), transaction.atomic():
         EvidenceLink.objects.create(team=team, decision=decision, kind="worksheet")
 
 
 def test_evidence_is_linked_both_ways_and_kept_in_revisions(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier")
     worksheet = make_worksheet(workload, user)
     decision = _in_status(team, user, S.ACCEPTED)
     link = svc.decision_add_evidence(decision=decision, author=user, target=worksheet)
@@ -278,7 +281,7 @@ def test_evidence_is_linked_both_ways_and_kept_in_revisions(team, user):
 
 
 def test_evidence_of_another_team_is_refused(team, other_team, user):
-    theirs = make_worksheet(make_workload(other_team), None)
+    theirs = make_worksheet(WorkloadFactory(team=other_team, slug="ticket-classifier"), None)
     with pytest.raises(ValidationError) as caught:
         svc.decision_create(
             team=team,
@@ -305,7 +308,7 @@ def test_mark_needs_revisit_is_idempotent_and_merges_reasons(team, user):
 
 
 def test_revisit_check_flags_accepted_decisions_whose_triggers_fire(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier")
     triggers = [{"metric": "monthly_requests", "comparator": ">", "threshold": 100000}]
     firing = _in_status(team, user, S.ACCEPTED, workload=workload)
     svc.decision_update(decision=firing, author=user, data={"revisit_triggers": triggers})
@@ -317,7 +320,9 @@ def test_revisit_check_flags_accepted_decisions_whose_triggers_fire(team, user):
     )
     overdue = _in_status(team, user, S.ACCEPTED, workload=workload)
     svc.decision_update(decision=overdue, author=user, data={"review_by": "2020-01-01"})
-    draft = make_decision(team, user, workload=workload.slug, revisit_triggers=triggers)
+    draft = DecisionRecordFactory(
+        team=team, author=user, workload=workload.slug, revisit_triggers=triggers
+    )
 
     flagged = svc.decision_revisit_check(workload=workload, metrics={"monthly_requests": 120000})
     assert {d.pk for d in flagged} == {firing.pk, overdue.pk}
@@ -342,7 +347,7 @@ def test_overdue_reviews_are_flagged_by_the_sweep(team, user):
 
 
 def test_decision_from_worksheet_is_prefilled(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier")
     worksheet = make_worksheet(workload, user)
     decision = svc.decision_create_from_worksheet(worksheet=worksheet, author=user)
     assert decision.title == "Run Ticket classifier on a fine-tuned model"
@@ -359,11 +364,11 @@ def test_decision_from_worksheet_is_prefilled(team, user):
     assert titles == ["Prompt engineering", "Fine-tuned model", "Hybrid (fine-tune + prompt)",
                       "RAG + prompting"]  # fmt: skip
     fine_tune = decision.considered_options[1]["arguments"]
-    assert {"kind": "good", "text": "The decision flowchart picks it: 1,200 labeled examples "
+    assert {"kind": "good", "text": "the decision flowchart picks it: 1,200 labeled examples "
             "≥ 500; consistency is critical; 500,000 requests/month ≥ 10,000; accuracy target "
             "95% > 90%"} in fine_tune  # fmt: skip
     prompt = decision.considered_options[0]["arguments"]
-    assert {"kind": "bad", "text": "The SLA/ROI decision function picks fine-tuned model "
+    assert {"kind": "bad", "text": "the SLA/ROI decision function picks a fine-tuned model "
             "instead"} in prompt  # fmt: skip
     assert decision.revisit_triggers == [
         {"metric": "latency_p99_ms", "comparator": "<=", "threshold": 600},

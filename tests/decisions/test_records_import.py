@@ -21,7 +21,8 @@ from decisions.services.records import (
     decisions_import_zip,
 )
 from teams.models import Role
-from tests.decisions.records_helpers import complete_data, make_workload, make_worksheet
+from tests.decisions.records_helpers import complete_data, make_worksheet
+from tests.factories import WorkloadFactory
 
 # What an import cannot carry over: ids, timestamps and the revisit flag are the new team's own.
 NOT_EXPORTED = {"created_at", "updated_at", "needs_revisit", "revisit_reasons"}
@@ -53,7 +54,7 @@ def record_file(number: int, title: str, status: str = "proposed", **extra) -> s
 def source_records(team, user):
     """Three records of `team`: ADR-0001 superseded by ADR-0005, ADR-0002 accepted, and a
     gap in the numbers. ADR-0001 cites a workload and its worksheet."""
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier")
     worksheet = make_worksheet(workload, user)
     full = complete_data(
         date="2024-03-05",
@@ -113,7 +114,7 @@ def test_export_zip_holds_one_madr_file_per_record_and_an_index(team, source_rec
 def test_exported_zip_imported_into_another_team_recreates_every_record(
     team, other_team, user, source_records, admin_client
 ):
-    workload = make_workload(other_team)
+    workload = WorkloadFactory(team=other_team, slug="ticket-classifier")
     make_worksheet(workload)
     response = admin_client.get(reverse("decisions:decision_export_all", args=[team.slug]))
     assert response.status_code == 200

@@ -13,7 +13,8 @@ from decisions.models import DecisionRecord, DecisionStatus
 from decisions.services import records as svc
 from teams.markdown import render_markdown
 from teams.models import Role
-from tests.decisions.records_helpers import build_log, make_decision
+from tests.decisions.records_helpers import build_log
+from tests.factories import DecisionRecordFactory
 
 pytestmark = pytest.mark.django_db
 S = DecisionStatus
@@ -110,7 +111,7 @@ def viewer_client(client, team, member_factory):
 
 
 def test_viewer_reads_the_log_and_detail_but_cannot_transition(viewer_client, team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     log = viewer_client.get(LOG)
     assert log.status_code == 200
     assert decision.title in log.content.decode()
@@ -127,7 +128,7 @@ def test_viewer_reads_the_log_and_detail_but_cannot_transition(viewer_client, te
 
 
 def test_outsider_gets_404_for_the_log_and_detail(client, team, other_team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     client.force_login(other_team.memberships.get().user)
     assert client.get(LOG).status_code == 404
     assert client.get(f"{LOG}{decision.number}/").status_code == 404

@@ -13,7 +13,8 @@ from decisions.models import DecisionStatus
 from decisions.services import records as svc
 from decisions.tasks import check_review_dates
 from tests.decisions.records_helpers import complete_data
-from tests.workloads.usage_helpers import add_usage, hour, make_workload
+from tests.factories import UsageRecordFactory, WorkloadFactory
+from tests.workloads.usage_helpers import hour
 from workloads.models import Assessment
 from workloads.services.assessments import assessment_create
 
@@ -33,11 +34,11 @@ def accepted(team, user, workload=None, **data):
 
 
 def test_an_assessment_whose_figures_cross_a_trigger_marks_the_accepted_decision(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     trigger = {"metric": "monthly_requests", "comparator": ">", "threshold": 5000}
     decision = accepted(team, user, workload, revisit_triggers=[trigger])
     for n in range(1, 61):
-        add_usage(workload, hour(n), requests=100)
+        UsageRecordFactory(workload=workload, period_start=hour(n), requests=100)
 
     assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
 
@@ -49,10 +50,10 @@ def test_an_assessment_whose_figures_cross_a_trigger_marks_the_accepted_decision
 
 
 def test_an_assessment_below_every_trigger_leaves_the_decision_alone(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     trigger = {"metric": "monthly_requests", "comparator": ">", "threshold": 100_000}
     decision = accepted(team, user, workload, revisit_triggers=[trigger])
-    add_usage(workload, hour(2), requests=100)
+    UsageRecordFactory(workload=workload, period_start=hour(2), requests=100)
 
     assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
 

@@ -113,7 +113,7 @@ def test_validate_rejects_non_numeric_and_non_finite_thresholds(threshold):
         (trigger("payback_months", ">", 12), "revisit when payback period > 12 months"),
         (
             trigger("monthly_savings", "<", -20.5),
-            "revisit when monthly savings from fine-tuning < -$20.50",
+            "revisit when monthly savings from fine-tuning < −$20.50",
         ),
     ],
 )

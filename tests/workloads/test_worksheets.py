@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -73,16 +74,17 @@ def test_htmx_recalculation_returns_only_the_results_and_field_updates(admin_cli
 
 def test_chart_data_is_the_engines_cost_curve_with_the_current_volume_marked(admin_client, team):
     response = post(admin_client, team, htmx=True)
-    config = response.context["chart_json"]
     inputs = roi.parse_inputs(SEED_000)
     curve = roi.cost_curve(inputs, roi.chart_volumes(inputs))
-    import json
-
-    datasets = json.loads(config)["data"]["datasets"]
+    text = response.content.decode()
+    opening = '<script id="crossover-chart-data" type="application/json">'
+    data = text[text.index(opening) + len(opening) : text.index("</script>", text.index(opening))]
+    datasets = json.loads(data)["data"]["datasets"]
     assert [p["y"] for p in datasets[0]["data"]] == [p["prompt"] for p in curve]
     assert [p["y"] for p in datasets[1]["data"]] == [p["fine_tune"] for p in curve]
     assert {p["x"] for p in datasets[2]["data"]} == {500_000}
-    assert "<" not in config  # safe inside a <script> element
+    assert 'data-chart="crossover-chart-data"' in text
+    assert "<" not in data  # Django's json_script: safe inside a <script> element
 
 
 def test_bad_input_shows_errors_next_to_fields_and_keeps_the_typing(admin_client, team):
@@ -94,9 +96,29 @@ def test_bad_input_shows_errors_next_to_fields_and_keeps_the_typing(admin_client
     assert form.errors["policy"] == ["must be one of: sla_roi, checklists, flowchart"]
     text = response.content.decode()
     assert 'value="5O"' in text and 'value="0"' in text
-    assert 'id="id_user_tokens_error"' in text
-    assert "Fix these to see the figures" in text
-    assert 'data-testid="recommendation"' not in text
+    assert 'id="id_user_tokens_error"' in text and 'aria-invalid="true"' in text
+    assert "Not recalculated." in text and "Fix the outlined fields:" in text
+    assert '<a href="#id_user_tokens">User tokens per request</a>: must be a number' in text
+    assert 'data-testid="recommendation"' not in text  # a full page has no earlier results
+
+
+def test_htmx_recalculation_with_invalid_inputs_keeps_the_last_results(admin_client, team):
+    response = post(admin_client, team, htmx=True, user_tokens="fifty")
+    text = response.content.decode()
+    # Nothing replaces the results panel: the last valid figures stay where they are …
+    assert response["HX-Reswap"] == "none"
+    assert 'data-testid="prompt-monthly"' not in text
+    # … while the error reaches its field and the panel says what to fix, out of band.
+    start = text.index('id="err-user_tokens"')
+    assert "must be a number" in text[start : text.index("</div>", start)]
+    status = text[text.index('<div id="results-status"') :]
+    assert 'hx-swap-oob="true"' in status.split(">")[0] and "stale" in status.split(">")[0]
+    assert "the figures shown are from the last valid inputs" in status
+    assert "HX-Request" in response["Vary"]
+    valid = post(admin_client, team, htmx=True)
+    assert "HX-Reswap" not in valid and 'data-testid="prompt-monthly">$101.25<' in (
+        valid.content.decode()
+    )
 
 
 def test_htmx_errors_travel_out_of_band_to_their_fields(admin_client, team):
@@ -253,7 +275,7 @@ def test_version_page_shows_the_stored_figures_read_only(admin_client, team, wor
     text = admin_client.get(url).content.decode()
     assert "Prompting is cheaper." in text
     assert 'data-testid="prompt-monthly">$101.25<' in text
-    assert 'data-chart="crossover-chart"' in text
+    assert 'data-chart="crossover-chart-data"' in text
     assert '<form method="post" novalidate class="worksheet-form"' not in text
     assert (
         f"{reverse('workloads:worksheet_new', args=[team.slug])}?workload=persona&amp;version=1"
