@@ -241,7 +241,7 @@ def savings_phrase(monthly_savings: object) -> str:
     figure_ = decimal_or_none(monthly_savings)
     if figure_ is None:
         return "has no known effect on the monthly cost"
-    if usd(abs(figure_)) == usd(0):
+    if not _quantize(figure_, 2):  # less than half a cent a month
         return "would cost the same each month"
     if figure_ > 0:
         return f"would save {usd(figure_)} a month"

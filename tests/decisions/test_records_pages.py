@@ -216,3 +216,33 @@ def test_bad_form_input_rerenders_with_errors_by_the_fields_and_keeps_the_input(
     assert 'value="pays back"' in html
     assert 'value="10000"' in html
     assert 'value="next week"' in html
+
+
+def test_an_error_on_a_list_item_is_shown_on_its_field_naming_the_item(editor_client):
+    long_name = "x" * 501
+    response = editor_client.post(
+        f"{LOG}new/",
+        form_data(decision_drivers=f"p99 under 500 ms\n{'y' * 501}", consulted=f"Cy, {long_name}"),
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    drivers = re.search(
+        r'<ul class="errorlist" id="decision_drivers-errors">(.*?)</ul>', html, re.S
+    )
+    assert drivers and "Line 2: At most 500 characters (this has 501)." in drivers.group(1)
+    consulted = re.search(r'<ul class="errorlist" id="consulted-errors">(.*?)</ul>', html, re.S)
+    assert consulted and "Name 2: At most 100 characters (this has 501)." in consulted.group(1)
+    assert re.search(r'<textarea id="decision_drivers"[^>]*aria-invalid="true"', html)
+
+
+def test_a_diff_of_revisions_that_are_not_numbers_is_a_400_that_says_so(admin_client, team, user):
+    decision = DecisionRecordFactory(team=team, author=user)
+    svc.decision_update(decision=decision, author=user, data={"title": "Renamed"})
+    url = f"{LOG}{decision.number}/diff/"
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.get(f"{url}?from=abc")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "“abc” is not a revision number: showing revision 1 instead." in html
+    assert "Changes from revision 1 to 2" in html  # the defaults, not a reversed diff
+    assert admin_client.get(f"{url}?from=7").status_code == 404

@@ -255,6 +255,28 @@ def test_flag_list_page_filters_by_status_and_workload(admin_client, team, two_f
     assert "No flapping" in text
 
 
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("status=gone", "status", "Unknown status “gone”: choose live, open, acknowledged"),
+        ("workload=nope", "workload", "No workload “nope” in this team."),
+    ],
+)
+def test_an_unknown_filter_is_a_400_that_names_it_and_is_ignored(
+    admin_client, team, two_flags, query, field, message
+):
+    response = admin_client.get(f"/t/acme/flags/?{query}")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert f'<ul class="errorlist" id="id_{field}_error"><li>{message}' in text
+    assert f'id="id_{field}" aria-invalid="true"' in text
+    assert "Unknown filter values are ignored" in text
+    assert "A</a>" in text and "B</a>" in text  # every flag: the bad filter filters nothing
+    # A valid filter next to a bad one still applies.
+    text = admin_client.get("/t/acme/flags/?status=gone&workload=b").content.decode()
+    assert "B</a>" in text and "A</a>" not in text
+
+
 def test_flag_list_queries_do_not_grow_with_flags(
     admin_client, team, two_flags, django_assert_max_num_queries
 ):

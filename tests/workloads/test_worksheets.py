@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from teams.models import Role
 from workloads import roi
-from workloads.models import Worksheet
-from workloads.services.workloads import workload_create
+from workloads.models import Workload, Worksheet
+from workloads.services import assessments
+from workloads.services.workloads import workload_apply_worksheet, workload_create, workload_update
 from workloads.services.worksheets import worksheet_create
 
 pytestmark = pytest.mark.django_db
@@ -323,3 +324,82 @@ def test_worksheet_list_in_constant_queries(
         response = admin_client.get(url)
     text = response.content.decode()
     assert "v6" in text and "v1" in text and "Persona assistant" in text
+
+
+# --- applying a version to its workload -------------------------------------------------------
+
+
+def apply_url(team, version=1):
+    return reverse("workloads:worksheet_apply", args=[team.slug, "persona", version])
+
+
+def test_applying_a_version_makes_its_inputs_the_workloads_parameters(
+    admin_client, team, user, workload, django_capture_on_commit_callbacks
+):
+    typed = {**SEED_000, "policy": "sla_roi", "dev_hours": "12", "public_facing": "on",
+             "output_price_per_1m": "0.5", "hourly_rate": "150", "epochs": "3"}  # fmt: skip
+    worksheet = worksheet_create(team=team, workload=workload, justification="Because.",
+                                 inputs=roi.parse_inputs(typed))  # fmt: skip
+    Workload.objects.filter(pk=workload.pk).update(assessment_requested_at=None)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(apply_url(team))
+    assert response.status_code == 302
+    assert response.url == reverse("workloads:workload_setup", args=[team.slug, "persona"])
+    workload.refresh_from_db()
+    # Prices the table gives (input 0.15) and defaults (hourly rate, epochs) are left to their
+    # sources; a typed price that differs from the table (output 0.5) is kept.
+    assert workload.parameters == {
+        "monthly_requests": 500_000, "user_tokens": 50, "prompt_overhead_tokens": 500,
+        "output_tokens": 200, "output_price_per_1m": 0.5, "dev_hours": 12,
+        "public_facing": True,
+    }  # fmt: skip
+    assert workload.policy == "sla_roi"  # was checklists
+    assert workload.parameters_from == worksheet
+    assert workload.parameters_changed_by == user and workload.parameters_changed_at
+    assert len(callbacks) == 1  # the re-assessment, enqueued after commit
+    setup = admin_client.get(response.url).content.decode()
+    assert "Applied from" in setup and "worksheet v1</a> by " in setup
+    assert '<span class="badge badge-good">applied</span>' in setup
+    detail = reverse("workloads:worksheet_detail", args=[team.slug, "persona", 1])
+    assert 'data-testid="applied"' in admin_client.get(detail).content.decode()
+
+
+def test_an_applied_worksheet_lets_an_incomplete_workload_be_assessed(admin_client, team):
+    data = {"slug": "persona", "name": "Persona", "model": "gpt-4o-mini", "parameters": {}}
+    empty = workload_create(team=team, actor=None, data=data)
+    assert assessments.assessment_create(workload=empty, reason="manual").errors
+    worksheet = worksheet_create(team=team, workload=empty, justification="Because.",
+                                 inputs=roi.parse_inputs(SEED_000))  # fmt: skip
+    admin_client.post(apply_url(team))
+    empty.refresh_from_db()
+    assessment = assessments.assessment_create(workload=empty, reason="parameters")
+    assert assessment.errors == []
+    assert assessment.recommendation == worksheet.recommendation
+    assert assessment.outputs["prompt"]["monthly_cost"] == 101.25
+
+
+def test_editing_the_parameters_by_hand_forgets_the_applied_version(team, user, workload):
+    worksheet_create(team=team, workload=workload, justification="Because.",
+                     inputs=roi.parse_inputs(SEED_000))  # fmt: skip
+    applied = workload_apply_worksheet(worksheet=workload.worksheets.get(), actor=user)
+    assert applied.parameters_from is not None
+    workload_update(workload=applied, data={"parameters": {"monthly_requests": 9}}, actor=user)
+    applied.refresh_from_db()
+    assert applied.parameters_from is None and applied.parameters_changed_by == user
+    # Saving other fields leaves the record of the parameters alone.
+    changed_at = applied.parameters_changed_at
+    workload_update(workload=applied, data={"name": "Renamed"}, actor=None)
+    applied.refresh_from_db()
+    assert (applied.parameters_changed_at, applied.parameters_changed_by) == (changed_at, user)
+
+
+def test_viewers_cannot_apply_and_get_cannot_either(client, admin_client, team, workload,
+                                                    member_factory):  # fmt: skip
+    worksheet_create(team=team, workload=workload, justification="Because.",
+                     inputs=roi.parse_inputs(SEED_000))  # fmt: skip
+    assert admin_client.get(apply_url(team)).status_code == 405
+    assert admin_client.post(apply_url(team, version=2)).status_code == 404
+    client.force_login(member_factory(team, Role.VIEWER))  # the same client, now a viewer
+    assert client.post(apply_url(team)).status_code == 403
+    workload.refresh_from_db()
+    assert workload.parameters_from is None
