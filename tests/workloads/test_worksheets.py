@@ -403,3 +403,16 @@ def test_viewers_cannot_apply_and_get_cannot_either(client, admin_client, team, 
     assert client.post(apply_url(team)).status_code == 403
     workload.refresh_from_db()
     assert workload.parameters_from is None
+
+
+@pytest.mark.parametrize("asked", ["abc", "9", "0"])
+def test_a_page_that_does_not_exist_is_a_400_showing_the_first(admin_client, team, workload, asked):
+    worksheet_create(team=team, workload=workload, justification="Because.",
+                     inputs=roi.parse_inputs(SEED_000))  # fmt: skip
+    url = reverse("workloads:worksheet_list", args=[team.slug])
+    response = admin_client.get(f"{url}?page={asked}")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert f"There is no page “{asked}”: showing page 1 of 1." in text
+    assert "v1</a>" in text
+    assert admin_client.get(f"{url}?page=1").status_code == 200

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -36,7 +36,15 @@ def worksheet_list(request: HttpRequest) -> HttpResponse:
         .select_related("workload", "author")
         .order_by("-created_at", "-id")
     )
-    page = Paginator(worksheets, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(worksheets, PAGE_SIZE)
+    asked = request.GET.get("page", "").strip()
+    try:
+        page = paginator.page(asked or 1)
+    except InvalidPage:
+        page = paginator.page(1)
+        error = f"There is no page “{asked}”: showing page 1 of {paginator.num_pages}."
+        context = {"page": page, "page_error": error}
+        return render(request, "workloads/worksheets/list.html", context, status=400)
     return render(request, "workloads/worksheets/list.html", {"page": page})
 
 
