@@ -976,8 +976,9 @@ def _distance(value: Decimal, threshold: Decimal) -> float:
 
 
 def _round_json(value: Decimal) -> Decimal:
-    # Enough precision for the integer digits too, or quantize raises on big figures.
-    context = Context(prec=max(34, value.adjusted() + 8), rounding=ROUND_HALF_EVEN)
+    # Enough precision for the integer digits and the ten places, or quantize raises on big
+    # figures (the documented limits reach ~1e30 dollars).
+    context = Context(prec=max(34, value.adjusted() + 12), rounding=ROUND_HALF_EVEN)
     return value.quantize(_JSON_PLACES, context=context)
 
 

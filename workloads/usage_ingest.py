@@ -35,12 +35,24 @@ MAX_RECORDS = 5_000
 MAX_PERIOD = timedelta(days=31)
 MAX_ERRORS_LISTED = 1_000
 _MAX_COUNT = 10**15  # far above any real month, far below bigint
+_MAX_COST = 10**10  # NUMERIC(16, 6) holds up to 10¹⁰ − 10⁻⁶
+# Usage is history: a period may not start later than this after the server's clock (clients'
+# clocks drift), nor before LLM APIs existed (which also keeps UTC conversion in range).
+CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _iso_string(value: object) -> object:
     # pydantic would also take Unix timestamps; the API promises ISO 8601 only.
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 date-time string, e.g. 2026-03-01T00:00:00Z")
+    return value
+
+
+def _text(value: object) -> object:
+    # PostgreSQL refuses NUL in text; say so instead of failing the whole write.
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
     return value
 
 
@@ -56,6 +68,7 @@ Count = Annotated[StrictInt, Field(ge=0, le=_MAX_COUNT)]
 Measure = Annotated[
     float, Field(ge=0, le=_MAX_COUNT, allow_inf_nan=False), BeforeValidator(_number)
 ]
+Cost = Annotated[float, Field(ge=0, lt=_MAX_COST, allow_inf_nan=False), BeforeValidator(_number)]
 
 
 class UsageIn(TypedDict, total=False):
@@ -63,19 +76,26 @@ class UsageIn(TypedDict, total=False):
 
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
 
-    workload: Required[Annotated[str, Field(strict=True, min_length=1, max_length=60)]]
+    workload: Required[
+        Annotated[str, Field(strict=True, min_length=1, max_length=60), BeforeValidator(_text)]
+    ]
     period_start: Required[Timestamp]
     period_end: Required[Timestamp]
     requests: Required[Count]
     input_tokens: Required[Count]
     output_tokens: Required[Count]
     approach: NotRequired[Literal["prompt", "fine-tune", "hybrid", "rag"] | None]
-    model: NotRequired[Annotated[str, Field(strict=True, max_length=200)] | None]
+    model: NotRequired[
+        Annotated[str, Field(strict=True, max_length=200), BeforeValidator(_text)] | None
+    ]
     latency_p50_ms: NotRequired[Measure | None]
     latency_p99_ms: NotRequired[Measure | None]
     format_errors: NotRequired[Count | None]
-    cost_usd: NotRequired[Measure | None]
-    id: NotRequired[Annotated[str, Field(strict=True, min_length=1, max_length=100)] | None]
+    cost_usd: NotRequired[Cost | None]
+    id: NotRequired[
+        Annotated[str, Field(strict=True, min_length=1, max_length=100), BeforeValidator(_text)]
+        | None
+    ]
 
 
 _RECORDS = TypeAdapter(list[UsageIn])
@@ -88,6 +108,7 @@ _MESSAGES = {
     "int_from_float": "Must be an integer.",
     "string_type": "Must be a string.",
     "greater_than_equal": "Must be ≥ 0.",
+    "less_than": f"Must be less than {_MAX_COST:,} (the largest amount stored).",
     "finite_number": "Must be a finite number.",
 }
 
@@ -159,11 +180,14 @@ def validate_records(records: list, *, workload_ids: dict[str, int]) -> tuple[li
     rows: list[UsageRow] = []
     seen: set[str] = set()
     repeats = 0
+    latest_start = timezone.now() + CLOCK_SKEW
     for index, record in enumerate(valid):
         if record is None:
             continue
         start, end = _utc(record["period_start"]), _utc(record["period_end"])
-        problems = _cross_field_errors(index, record, start, end, workload_ids)
+        problems = _period_errors(index, start, end, latest_start) + _cross_field_errors(
+            index, record, workload_ids
+        )
         if problems:
             errors.extend(problems)
             continue
@@ -201,14 +225,26 @@ def _pydantic_errors(exc: ValidationError) -> list[dict]:
     return found
 
 
-def _cross_field_errors(
-    index: int, record: dict, start: datetime, end: datetime, workload_ids: dict[str, int]
+def _period_errors(
+    index: int, start: datetime | None, end: datetime | None, latest_start: datetime
 ) -> list[dict]:
     found = []
-    if end <= start:
+    for field, moment in (("period_start", start), ("period_end", end)):
+        if moment is None or moment < EARLIEST:
+            found.append(_error(index, field, "Must be on or after 2000-01-01T00:00:00Z."))
+    if start is not None and start > latest_start:
+        found.append(
+            _error(index, "period_start", "Is in the future: usage is pushed once it happened.")
+        )
+    if not found and end <= start:
         found.append(_error(index, "period_end", "Must be after period_start."))
-    elif end - start > MAX_PERIOD:
+    elif not found and end - start > MAX_PERIOD:
         found.append(_error(index, "period_end", "A period may span at most 31 days."))
+    return found
+
+
+def _cross_field_errors(index: int, record: dict, workload_ids: dict[str, int]) -> list[dict]:
+    found = []
     format_errors = record.get("format_errors")
     if format_errors is not None and format_errors > record["requests"]:
         found.append(_error(index, "format_errors", "Cannot exceed requests."))
@@ -237,10 +273,14 @@ def _row(record: dict, start: datetime, end: datetime, workload_ids: dict[str, i
     )
 
 
-def _utc(value: datetime) -> datetime:
+def _utc(value: datetime) -> datetime | None:
+    """The moment in UTC; None when it falls outside what a datetime can hold (year 1 at +05:00)."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _error(index: int | None, field: str | None, message: str) -> dict:

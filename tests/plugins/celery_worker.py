@@ -67,6 +67,8 @@ def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "DEBUG": "1" if settings.DEBUG else "0",
         "SECRET_KEY": settings.SECRET_KEY,
+        # The worker must decrypt the provider keys this process encrypted.
+        "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "ALLOW_PRIVATE_NETWORK_TARGETS": "1" if settings.ALLOW_PRIVATE_NETWORK_TARGETS else "0",
         **live_worker_env,
     }

@@ -1022,3 +1022,36 @@ def test_cost_curve_crosses_where_evaluate_says(inputs):
     below, above = roi.cost_curve(inputs, [math.floor(crossover), math.ceil(crossover) + 1])
     assert below["prompt"] <= below["fine_tune"]
     assert above["prompt"] >= above["fine_tune"]
+
+
+def _any_documented_value(spec: roi.FieldSpec):
+    """Any value the engine documents as valid for `spec`, edges and tiny fractions included."""
+    low = Decimal("1e-12") if spec.exclusive_minimum else spec.minimum
+    if spec.kind == "int":
+        low = int(spec.minimum) + int(spec.exclusive_minimum)
+        return st.one_of(
+            st.sampled_from([low, int(spec.maximum)]), st.integers(low, int(spec.maximum))
+        )
+    return st.one_of(
+        st.sampled_from([low, Decimal("1e-12") + low, spec.maximum]),
+        st.decimals(low, spec.maximum, allow_nan=False, places=12),
+    )
+
+
+_NUMERIC = [s for s in roi.FIELDS if s.kind in ("int", "decimal")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({s.name: _any_documented_value(s) for s in _NUMERIC}))
+def test_every_documented_input_evaluates_and_serialises(data):
+    # The limits the engine publishes are the limits it computes within: no Decimal overflow,
+    # no quantize error, JSON out, margins computed, at the edges too (1e12 everywhere).
+    result = roi.evaluate(roi.parse_inputs(data))
+    json.dumps(result.as_dict())
+    roi.threshold_margins(result)
+
+
+def test_the_maximum_of_every_input_at_once_evaluates():
+    data = {s.name: s.maximum for s in _NUMERIC}
+    body = roi.evaluate(roi.parse_inputs(data)).as_dict()
+    assert body["prompt"]["monthly_cost"] == pytest.approx(3e30)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.factories import WorkloadFactory
 from tests.workloads.usage_helpers import body, hour, record
@@ -117,6 +118,52 @@ def test_missing_required_field_is_reported(pusher, field):
     response = pusher(payload)
     assert errors_of(response) == [(0, field)]
     assert response.json()["errors"][0]["message"] == "This field is required."
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("model", "gpt\x00-4o", "NUL"),
+        ("id", "tc-\x00", "NUL"),
+        ("workload", "support-bot\x00", "NUL"),
+        ("cost_usd", 1e10, "less than"),
+        ("cost_usd", 123456789012.5, "less than"),
+        ("period_start", "0001-01-01T00:00:00+05:00", "2000-01-01"),
+        ("period_start", "1999-12-31T23:59:59Z", "2000-01-01"),
+        ("period_start", "9999-12-31T23:00:00Z", "future"),
+    ],
+)
+def test_values_the_database_cannot_hold_or_that_cannot_have_happened_are_refused(
+    pusher, field, value, message
+):
+    response = pusher({"records": [record(id="fine"), record(**{field: value})]})
+    assert errors_of(response) == [(1, field)]
+    assert message in response.json()["errors"][0]["message"]
+    assert UsageRecord.objects.count() == 0
+
+
+def test_a_period_that_started_within_the_clock_skew_allowance_is_accepted(pusher):
+    start = timezone.now() + timedelta(minutes=2)
+    response = pusher(record(start=start))
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+     "application/json; charset=utf-16", ""],
+)  # fmt: skip
+def test_a_body_that_is_not_utf8_json_is_a_415(team, api_client_factory, content_type):
+    api = api_client_factory(team, "usage:write")
+    response = api.generic("POST", URL, json.dumps(record()).encode(), content_type=content_type)
+    assert response.status_code == 415, response.content
+    assert response.json()["errors"][0]["message"]
+    assert UsageRecord.objects.count() == 0
+
+
+def test_json_with_a_utf8_charset_is_accepted(pusher):
+    response = pusher(record(), CONTENT_TYPE="application/json; charset=utf-8")
+    assert response.status_code == 201, response.content
 
 
 def test_period_must_end_after_it_starts(pusher):

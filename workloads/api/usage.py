@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
@@ -38,6 +39,17 @@ _RECORD_EXAMPLE = {
     "cost_usd": 0.1386,
     "id": "ticket-classifier-2026-03-01T10",
 }
+
+
+def _require_utf8_json(request) -> None:
+    # The body bypasses DRF's parsers (see RawJSONParser), so check what they would have.
+    django_request = request._request
+    charset = django_request.content_params.get("charset", "utf-8").lower()
+    if django_request.content_type != "application/json" or charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(
+            request.content_type or "(none)",
+            detail="Send the records as JSON: Content-Type: application/json (UTF-8).",
+        )
 
 
 class UsageView(TeamAPIView):
@@ -80,6 +92,13 @@ class UsageView(TeamAPIView):
                 "UsageAccepted",
                 {"accepted": serializers.IntegerField(), "duplicates": serializers.IntegerField()},
             ),
+            415: inline_serializer(
+                "UsageWrongMediaType",
+                {
+                    "detail": serializers.CharField(),
+                    "errors": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
             400: inline_serializer(
                 "UsageErrors",
                 {
@@ -115,6 +134,7 @@ class UsageView(TeamAPIView):
         ],
     )
     def post(self, request):
+        _require_utf8_json(request)
         # Read the stream ourselves: 5,000 records can exceed DATA_UPLOAD_MAX_MEMORY_SIZE, which
         # is sized for forms; this endpoint has its own limit.
         stream = request.stream

@@ -29,7 +29,11 @@ def usage_ingest(*, team: Team, body: bytes) -> UsageIngestResult:
     """
     records = ingest.parse_records(body)
     slugs = {
-        r["workload"] for r in records if isinstance(r, dict) and isinstance(r.get("workload"), str)
+        r["workload"]
+        for r in records
+        if isinstance(r, dict)
+        and isinstance(r.get("workload"), str)
+        and "\x00" not in r["workload"]
     }
     workload_ids = dict(
         Workload.objects.for_team(team).filter(slug__in=slugs).values_list("slug", "id")
