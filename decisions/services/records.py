@@ -1088,7 +1088,7 @@ def _worksheet_options(outputs: Mapping) -> list[dict]:
                 why = "; ".join(verdict.get("reasons") or [])
                 arguments.append({"kind": "good", "text": f"{framework} picks it: {why}"})
             else:
-                label = APPROACH_PHRASES.get(picked, picked)
+                label = _phrase(picked)
                 arguments.append({"kind": "bad", "text": f"{framework} picks {label} instead"})
         cost = costs.get(approach)
         if cost:
