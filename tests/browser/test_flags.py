@@ -58,7 +58,7 @@ def test_dashboard_workload_flag_and_draft_tell_one_story(live_server, page: Pag
     expect(row.get_by_test_id("recommendation")).to_have_text(recommendation)
     expect(row.get_by_test_id("monthly-requests")).to_have_text(requests)
     expect(row.get_by_test_id("crossover")).to_have_text(crossover)
-    expect(row).to_contain_text(f"{approach} → {recommendation} · open")
+    expect(row.get_by_test_id("flag")).to_have_text(f"→ {recommendation} · open")
 
     # The workload list says the same.
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Workloads").click()

@@ -45,7 +45,7 @@ def test_dashboard_shows_every_workload_with_recommendation_flag_and_volume(admi
     WorkloadFactory(team=team, slug="quiet", planned=True)
     text = admin_client.get("/t/acme/").content.decode()
     assert "Classifier" in text and "Quiet" in text
-    assert "Prompt engineering → Hybrid (fine-tune + prompt) · open" in text
+    assert "→ Hybrid (fine-tune + prompt) · open</a>" in text
     assert "planned figures · not assessed yet" in text  # the quiet one
     assert ">3,000<" in text  # the assessment's requests over the trailing 30 days
     assert ">1,000<" in text  # the quiet one's planned monthly requests
@@ -60,7 +60,7 @@ def test_the_flagged_count_counts_open_flags_only(admin_client, team, user):
     flags.flag_acknowledge(flag=workload.flags.get(), user=user)
     text = admin_client.get("/t/acme/").content.decode()
     assert "No open flags" in text
-    assert "Prompt engineering → Hybrid (fine-tune + prompt) · acknowledged" in text
+    assert "→ Hybrid (fine-tune + prompt) · acknowledged</a>" in text
 
 
 def test_dashboard_query_count_does_not_grow_with_workloads(admin_client, team):
