@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDay, TruncMonth
@@ -126,13 +127,13 @@ class WorkloadEvidence:
             return "planned"
         return "incomplete" if self.planned_errors else "none"
 
-    @property
+    @cached_property
     def inputs(self) -> dict:
         if self.assessment is not None:
             return self.assessment.inputs if not self.assessment.errors else {}
         return self.planned.inputs.as_dict() if self.planned is not None else {}
 
-    @property
+    @cached_property
     def outputs(self) -> dict:
         if self.assessment is not None:
             return self.assessment.outputs
