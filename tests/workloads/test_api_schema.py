@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from rest_framework.test import APIClient
 
+from tests.factories import UsageRecordFactory, WorkloadFactory
 from tests.schema_check import PublishedSchema
-from tests.workloads.usage_helpers import add_usage, hour, make_workload, record
+from tests.workloads.usage_helpers import hour, record
 from workloads.services import assessments
 
 OPERATIONS = {
@@ -43,10 +44,16 @@ def api(team, api_client_factory):
 def flagged(team):
     """A workload whose usage breaches its SLA (an open flag, an assessment) and one never
     assessed (latest_assessment null, no flags)."""
-    workload = make_workload(team, slug="flagged")
-    add_usage(workload, hour(3), requests=1000, input_tokens=1_800_000, format_errors=100)
+    workload = WorkloadFactory(team=team, slug="flagged", planned=True)
+    UsageRecordFactory(
+        workload=workload,
+        period_start=hour(3),
+        requests=1000,
+        input_tokens=1_800_000,
+        format_errors=100,
+    )
     assessments.assessment_create(workload=workload, reason="usage")
-    make_workload(team, slug="quiet")
+    WorkloadFactory(team=team, slug="quiet", planned=True)
     return workload
 
 
