@@ -42,17 +42,11 @@ CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-# A date, a time to the minute at least, an optional offset: what the schema calls date-time.
-_ISO_DATETIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?"
-    r"(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?"
-).fullmatch
-
-
 def _iso_string(value: object) -> object:
-    # pydantic would also take Unix timestamps ("1700000000") and bare dates; the API promises
-    # ISO 8601 date-times only.
-    if not isinstance(value, str) or not _ISO_DATETIME(value):
+    # pydantic would also take Unix timestamps ("1700000000") and bare dates: the API promises
+    # ISO 8601 date-times, a date then a time. Two character checks, not a regex: this runs
+    # twice per record, 10,000 times per batch.
+    if not isinstance(value, str) or len(value) < 16 or value[4] != "-" or value[10] not in "Tt ":
         raise ValueError("must be an ISO 8601 date-time string, e.g. 2026-03-01T00:00:00Z")
     return value
 
