@@ -22,7 +22,7 @@ from workloads import roi, usage_ingest
 from workloads.models import Assessment, Workload
 from workloads.selectors import workload_roi_data
 from workloads.services.assessments import assessment_create
-from workloads.services.workloads import workload_create
+from workloads.services.workloads import workload_clean, workload_create
 from workloads.services.worksheets import worksheet_create
 
 
@@ -134,7 +134,8 @@ def _seed_workloads(team, user) -> None:
         data = {k: v for k, v in spec.items() if k != "worksheet"}
         workload = Workload.objects.for_team(team).filter(slug=spec["slug"]).first()
         if workload is None:
-            workload = workload_create(team=team, data=data, actor=user)
+            values = workload_clean(team=team, data=data)
+            workload = workload_create(team=team, actor=user, **values)
         if not workload.worksheets.exists():
             worksheet_create(
                 team=team,

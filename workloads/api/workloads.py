@@ -16,8 +16,11 @@ from workloads.api.roi import RoiInputField
 from workloads.models import DESCRIPTION_MAX_LENGTH, Approach, Assessment, Workload
 from workloads.selectors import workload_live_summary
 from workloads.services.workloads import (
+    NOT_PARAMETERS,
     PARAMETER_SPECS,
+    POLICY_IS_A_FIELD,
     WORKLOAD_FIELDS,
+    slug_problem,
     workload_create,
     workload_update,
 )
@@ -43,10 +46,12 @@ class WorkloadParametersSerializer(ClosedSerializer):
     def to_representation(self, instance: dict) -> dict:
         return dict(instance)
 
+    def unknown_field_error(self, name: str) -> str:
+        return POLICY_IS_A_FIELD if name in NOT_PARAMETERS else super().unknown_field_error(name)
+
 
 class WorkloadSerializer(ClosedModelSerializer):
-    """Types, choices and the §8 parameters; the slug's uniqueness and the rules that need the
-    stored workload are the service's."""
+    """A workload; on create, its slug must be free in the team of the view in `context`."""
 
     parameters = WorkloadParametersSerializer(required=False, help_text=PARAMETERS_HELP)
 
@@ -54,12 +59,17 @@ class WorkloadSerializer(ClosedModelSerializer):
         model = Workload
         fields = [*WORKLOAD_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
-        # Uniqueness is checked by the service, with the team it knows.
+        # The slug's rules (free in the team, not reserved) are validate_slug's.
         validators: list = []
         extra_kwargs = {
             "slug": {"validators": []},
             "description": {"max_length": DESCRIPTION_MAX_LENGTH},
         }
+
+    def validate_slug(self, slug: str) -> str:
+        if problem := slug_problem(self.context["view"].team, slug):
+            raise ValidationError(problem)
+        return slug
 
 
 EXAMPLE = {
@@ -83,8 +93,13 @@ EXAMPLE = {
 def _service_call(call, **kwargs) -> Workload:
     try:
         return call(**kwargs)
-    except DjangoValidationError as exc:
+    except DjangoValidationError as exc:  # a concurrent create of the same slug won the race
         raise ValidationError(exc.message_dict) from None
+
+
+def _set(parameters: dict) -> dict:
+    # null means "not set": on create, the same as leaving it out.
+    return {name: value for name, value in parameters.items() if value is not None}
 
 
 class WorkloadListView(TeamAPIView):
@@ -114,9 +129,9 @@ class WorkloadListView(TeamAPIView):
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workload = _service_call(
-            workload_create, team=self.team, data=serializer.validated_data, actor=self.actor
-        )
+        data = dict(serializer.validated_data)
+        data["parameters"] = _set(data.get("parameters", {}))
+        workload = _service_call(workload_create, team=self.team, actor=self.actor, **data)
         return Response(self.get_serializer(workload).data, status=status.HTTP_201_CREATED)
 
 
@@ -211,7 +226,6 @@ class WorkloadDetailView(TeamAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if "parameters" in data:
-            merged = {**workload.parameters, **data["parameters"]}
-            data["parameters"] = {k: v for k, v in merged.items() if v is not None}
-        workload = _service_call(workload_update, workload=workload, data=data, actor=self.actor)
+            data["parameters"] = _set({**workload.parameters, **data["parameters"]})
+        workload = workload_update(workload=workload, actor=self.actor, **data)
         return Response(self.get_serializer(workload).data)
