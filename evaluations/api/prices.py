@@ -20,6 +20,7 @@ from evaluations.services.prices import (
     model_price_create,
     model_price_delete,
     model_price_update,
+    model_taken,
 )
 from teams.api.serializers import ClosedModelSerializer, DecimalField
 from teams.api.views import TeamAPIView
@@ -37,6 +38,8 @@ def _money(**extra) -> DecimalField:
 
 
 class ModelPriceSerializer(ClosedModelSerializer):
+    """A price row; written, its model must be free in the team of `context["team"]`."""
+
     input_per_1m = _money(help_text="USD per 1M input tokens (6 decimal places)")
     output_per_1m = _money(help_text="USD per 1M output tokens (6 decimal places)")
     training_per_1m = _money(required=False, allow_null=True, help_text="USD per 1M training "
@@ -47,7 +50,7 @@ class ModelPriceSerializer(ClosedModelSerializer):
         fields = ["id", "model", "input_per_1m", "output_per_1m", "training_per_1m", "notes",
                   "updated_at"]  # fmt: skip
         read_only_fields = ["id", "updated_at"]
-        # Uniqueness per team is checked by the service (the serializer does not know the team).
+        # One row per name in the team: validate_model's, with the team of the context.
         validators: list = []
         # The service's rule for names, published as the field's pattern.
         extra_kwargs = {
@@ -56,6 +59,12 @@ class ModelPriceSerializer(ClosedModelSerializer):
                 "trim_whitespace": False,
             }
         }
+
+    def validate_model(self, model: str) -> str:
+        exclude = getattr(self.instance, "pk", None)
+        if problem := model_taken(self.context["team"], model, exclude_pk=exclude):
+            raise ValidationError(problem)
+        return model
 
 
 def _service_errors(exc: DjangoValidationError) -> ValidationError:
@@ -84,11 +93,11 @@ class PriceListView(TeamAPIView):
         responses={201: ModelPriceSerializer},
     )
     def post(self, request):
-        serializer = ModelPriceSerializer(data=request.data)
+        serializer = ModelPriceSerializer(data=request.data, context={"team": self.team})
         serializer.is_valid(raise_exception=True)
-        try:
+        try:  # a concurrent insert of the same name may still win the race
             price = model_price_create(
-                team=self.team, data=serializer.validated_data, actor=self.actor
+                team=self.team, actor=self.actor, **serializer.validated_data
             )
         except DjangoValidationError as exc:
             raise _service_errors(exc) from None
@@ -110,12 +119,12 @@ class PriceDetailView(TeamAPIView):
     @extend_schema(summary="Change a model price", tags=["prices"])
     def patch(self, request, pk: int):
         price = self.get_object()
-        serializer = ModelPriceSerializer(price, data=request.data, partial=True)
+        serializer = ModelPriceSerializer(
+            price, data=request.data, partial=True, context={"team": self.team}
+        )
         serializer.is_valid(raise_exception=True)
         try:
-            price = model_price_update(
-                price=price, data=serializer.validated_data, actor=self.actor
-            )
+            price = model_price_update(price=price, actor=self.actor, **serializer.validated_data)
         except DjangoValidationError as exc:
             raise _service_errors(exc) from None
         return Response(ModelPriceSerializer(price).data)
