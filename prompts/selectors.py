@@ -165,6 +165,32 @@ def version_resolution(version: PromptVersion, team: Team) -> Resolution:
     return prompt_content.resolve(slug, content, analyses, reference_fetcher(team))
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What a version's content amounts to with its references resolved now."""
+
+    resolution: Resolution
+    static_tokens: int
+    variables: list[str]
+    warnings: list[str]
+
+
+def content_figures(*, team: Team, slug: str, content: prompt_content.Content) -> Figures:
+    """Variables, static tokens and bloat warnings of `content` as a version of `slug`; raises
+    ContentInvalid when a reference does not resolve. Saving and the editor's live panel both
+    use this, so the editor shows what the saved version will say."""
+    analyses = prompt_content.analyze(content)
+    resolution = prompt_content.resolve(slug, content, analyses, reference_fetcher(team))
+    static = prompt_content.static_tokens(content, resolution)
+    inlined = [rendering.analyze_inlined(text) for text in resolution.inlined]
+    return Figures(
+        resolution=resolution,
+        static_tokens=static,
+        variables=sorted({name for analysis in inlined for name in analysis.variables}),
+        warnings=prompt_content.warnings(static_tokens=static, few_shot=len(content.few_shot)),
+    )
+
+
 def label_static_tokens(*, template: PromptTemplate, label: str = PRODUCTION) -> int | None:
     """Static tokens of the version `label` points at, references resolved now; None when the
     label points nowhere. The prompt-overhead figure of a workload linked to `template`."""

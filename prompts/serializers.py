@@ -24,6 +24,7 @@ MAX_JSON_BYTES = 64 * 1024  # config, one JSON schema
 MAX_JSON_DEPTH = 32
 MAX_PLACEHOLDER_TURNS = 1_000
 PLACEHOLDER_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+RESERVED_SLUGS = frozenset({"new", "import"})  # page URLs under /prompts/
 
 
 def slug_field(max_length: int, **kwargs) -> serializers.RegexField:
@@ -120,6 +121,11 @@ class TemplateWriteSerializer(serializers.Serializer):
         help_text="Labels only team admins may move.",
     )  # fmt: skip
     gate = GateSerializer(required=False)
+
+    def validate_slug(self, value: str) -> str:
+        if value in RESERVED_SLUGS:
+            raise serializers.ValidationError(f"'{value}' names a page of the registry.")
+        return value
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))

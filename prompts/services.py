@@ -10,8 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from prompts import content as prompt_content
-from prompts import rendering, selectors
+from prompts import selectors
 from prompts.content import Content, ContentInvalid
 from prompts.models import (
     LATEST,
@@ -123,14 +122,9 @@ def prompt_version_create(
     and the bloat warnings. Raises ValidationError for a reference that does not resolve.
     """
     try:
-        analyses = prompt_content.analyze(content)
-        resolution = prompt_content.resolve(
-            template.slug, content, analyses, selectors.reference_fetcher(template.team)
-        )
+        figures = selectors.content_figures(team=template.team, slug=template.slug, content=content)
     except ContentInvalid as exc:
         raise content_errors(exc) from None
-    static = prompt_content.static_tokens(content, resolution)
-    inlined = [rendering.analyze_inlined(text) for text in resolution.inlined]
     with transaction.atomic():
         # One writer per template at a time: numbers are consecutive, "identical" is exact.
         PromptTemplate.objects.select_for_update().filter(pk=template.pk).first()
@@ -152,10 +146,10 @@ def prompt_version_create(
             author_token=token,
             created_at=created_at or timezone.now(),
             content_hash=content.hash,
-            variables=sorted({name for a in inlined for name in a.variables}),
-            static_tokens=static,
-            warnings=prompt_content.warnings(static_tokens=static, few_shot=len(content.few_shot)),
-            references=resolution.record(),
+            variables=figures.variables,
+            static_tokens=figures.static_tokens,
+            warnings=figures.warnings,
+            references=figures.resolution.record(),
         )
         PromptTemplate.objects.filter(pk=template.pk).update(updated_at=version.created_at)
     return VersionSaved(version, created=True)
