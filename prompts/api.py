@@ -8,8 +8,8 @@ receive has changed. Rendering needs only prompts:read even though it is a POST.
 from __future__ import annotations
 
 import hashlib
-import json
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.cache import patch_vary_headers
@@ -28,30 +28,22 @@ from teams.api.auth import request_token
 from teams.api.views import TeamAPIView
 
 RESOLVE_MAX_AGE = 60  # seconds a client may reuse a resolved prompt before revalidating
-MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_NUMBER = 2**31 - 1
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = f"The body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB."
+    default_detail = "The body is larger than this server accepts."
 
 
 class BoundedJSONParser(JSONParser):
-    """JSON with a size limit, and nesting deeper than Python's stack as a 400, not a 500."""
+    """DRF's JSON parser; nesting deeper than Python's stack is a 400, not a 500."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-        if len(raw) > MAX_BODY_BYTES:
-            raise PayloadTooLarge()
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-        except (ValueError, RecursionError) as exc:
-            raise exceptions.ParseError(f"JSON parse error: {str(exc)[:200]}") from None
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error: nested too deeply.") from None
 
 
 def _errors(*codes: int) -> dict:
@@ -100,6 +92,8 @@ class PromptAPIView(TeamAPIView):
     parser_classes = [BoundedJSONParser]
 
     def handle_exception(self, exc):
+        if isinstance(exc, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE
+            exc = PayloadTooLarge()
         response = super().handle_exception(exc)
         if isinstance(exc, Conflict):
             response.data = {"detail": str(exc.detail), "errors": exc.errors}

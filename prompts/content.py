@@ -54,11 +54,11 @@ class Content:
         return hashlib.sha256(canonical_json(self.canonical())).hexdigest()
 
     def sources(self) -> list[tuple[str, str]]:
-        """(where, template source) of every template, e.g. ("messages[2].content", "…")."""
+        """(where, template source) of every template, e.g. ("messages.2.content", "…")."""
         if self.kind == "text":
             return [("text", self.text)]
         return [
-            (f"messages[{i}].content", message["content"])
+            (f"messages.{i}.content", message["content"])
             for i, message in enumerate(self.messages)
             if not is_placeholder(message)
         ]

@@ -48,6 +48,7 @@ _UNSUPPORTED = {
     nodes.ScopedEvalContextModifier: "{% autoescape %}",
     nodes.EvalContextModifier: "{% autoescape %}",
     nodes.ExprStmt: "{% do %}",
+    nodes.Scope: "{% autoescape %}",
 }
 _ALLOWED = (
     nodes.Output, nodes.TemplateData, nodes.Const, nodes.Name, nodes.Getattr, nodes.Getitem,
@@ -192,6 +193,42 @@ def _check_node(node: nodes.Node) -> str | None:
     return None
 
 
+def _with_parents(ast: nodes.Node):
+    stack = [(child, ast) for child in ast.iter_child_nodes()]
+    while stack:
+        node, parent = stack.pop(0)
+        yield node, parent
+        stack[:0] = [(child, node) for child in node.iter_child_nodes()]
+
+
+def _line(node: nodes.Node) -> int | None:
+    while node.lineno is None:
+        node = next(node.iter_child_nodes(), None)
+        if node is None:
+            return None
+    return node.lineno
+
+
+def _check_bare(node: nodes.Node, parent: nodes.Node) -> str | None:
+    """range, dict and loop's methods are there to be called, and loop to be read field by
+    field: used as values they would print Python objects."""
+    called = isinstance(parent, nodes.Call) and parent.node is node
+    if isinstance(node, nodes.Name) and node.ctx == "load":
+        if node.name in ("range", "dict") and not called:
+            return f"'{node.name}' can only be called, e.g. {node.name}(…)"
+        if node.name == "loop" and not isinstance(parent, nodes.Getattr):
+            return "'loop' is read through its fields: loop.index, loop.first, loop.length …"
+    if (
+        isinstance(node, nodes.Getattr)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name == "loop"
+        and node.attr in sandbox.LOOP_METHODS
+        and not called
+    ):
+        return f"'loop.{node.attr}' can only be called, e.g. loop.{node.attr}(…)"
+    return None
+
+
 def _internal(name: str) -> str:
     return f"'{name}': fields starting with '_' reach Python internals and are refused (sandbox)"
 
@@ -217,9 +254,15 @@ def _check_filter_or_test(node: nodes.Filter | nodes.Test) -> str | None:
             if name is None or name not in (named or sandbox.TESTS):
                 which = "filter" if named else "test"
                 return f"|{node.name} needs the name of a known {which} written as a string"
-        for keyword in node.kwargs:
-            if keyword.key == "attribute" and (_const_str(keyword.value) or "_").startswith("_"):
-                return f"|{node.name}(attribute=…) needs a field name written as a string"
+        fields = [k.value for k in node.kwargs if k.key == "attribute"]
+        at = sandbox.ATTRIBUTE_ARG.get(node.name)
+        if at is not None and len(node.args) > at:
+            fields.append(node.args[at])
+        for value in fields:
+            name = _const_str(value)
+            if name is None or name.startswith("_"):
+                return (f"|{node.name} needs a field name written as a string, not starting "
+                        "with '_'")  # fmt: skip
     return None
 
 
@@ -255,10 +298,10 @@ def check(source: str, limit: int = MAX_SOURCE_CHARS) -> nodes.Template:
     """Parse and check `source`; raises TemplateInvalid listing every problem with its line."""
     ast = _parse(source, limit)
     problems = []
-    for node in ast.find_all(nodes.Node):
-        reason = _check_node(node)
+    for node, parent in _with_parents(ast):
+        reason = _check_node(node) or _check_bare(node, parent)
         if reason:
-            problems.append(Problem(reason, node.lineno))
+            problems.append(Problem(reason, _line(node)))
     if not problems:
         problems = _check_include_tags(source, ast)
     if problems:
@@ -497,7 +540,7 @@ def _compiled(source: str) -> _Compiled:
 
 @dataclass(frozen=True)
 class RenderFailure(Exception):
-    field: str  # e.g. "variables.ticket.customer"
+    field: str  # e.g. "variables.ticket.customer", "variables.items.2"
     message: str
 
     def __str__(self) -> str:
@@ -574,7 +617,7 @@ def _template_line(exc: BaseException) -> int | None:
 
 
 def _find(variables: Mapping[str, Any], target: Any, limit: int = 100_000) -> str | None:
-    """The path (variables.a.b[2]) of the object `target` inside `variables`, by identity."""
+    """The path (variables.a.b.2) of the object `target` inside `variables`, by identity."""
     queue = deque((value, f"variables.{key}") for key, value in variables.items())
     seen = 0
     while queue and seen < limit:
@@ -585,5 +628,5 @@ def _find(variables: Mapping[str, Any], target: Any, limit: int = 100_000) -> st
         if isinstance(value, Mapping):
             queue.extend((child, f"{path}.{key}") for key, child in value.items())
         elif isinstance(value, list | tuple):
-            queue.extend((child, f"{path}[{i}]") for i, child in enumerate(value))
+            queue.extend((child, f"{path}.{i}") for i, child in enumerate(value))
     return None

@@ -20,7 +20,7 @@ import functools
 import inspect
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, UndefinedError, filters, tests
@@ -138,6 +138,14 @@ def ensure_size(size: int, what: str = "a value") -> None:
         raise RenderLimit(f"{what} would be longer than {MAX_OUTPUT_CHARS:,} characters")
 
 
+def _materialized(value: Any) -> Any:
+    # Filters such as map, select and items return generators: as lists they print as data,
+    # never as "<generator object … at 0x…>".
+    if isinstance(value, Iterator | Generator):
+        return list(value)
+    return value
+
+
 def _bounded(value: Any, what: str) -> Any:
     if isinstance(value, str | list | tuple | dict):
         ensure_size(len(value), what)
@@ -149,6 +157,7 @@ def _bounded(value: Any, what: str) -> Any:
 # Operators -------------------------------------------------------------------------------------
 
 _SIZED = (str, list, tuple)
+PRINTABLE = (str, int, float, list, tuple, dict, range, Undefined)
 _PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
@@ -239,7 +248,7 @@ def _guarded(name: str, func: Callable, check: Callable | None = None) -> Callab
         _tick()
         if check is not None:
             check(*args[skip:], **kwargs)
-        return _bounded(func(*args, **kwargs), f"|{name}")
+        return _bounded(_materialized(func(*args, **kwargs)), f"|{name}")
 
     return wrapper
 
@@ -277,6 +286,9 @@ TESTS = frozenset(
 # Filters and tests that take the name of another filter or test as an argument.
 NAMED_FILTER_ARG = {"map": FILTERS}
 NAMED_TEST_ARG = {"select": 0, "reject": 0, "selectattr": 1, "rejectattr": 1}
+# Filters that read a field of each item, and the position of that argument (also attribute=).
+ATTRIBUTE_ARG = {"selectattr": 0, "rejectattr": 0, "join": 1, "sort": 2, "sum": 0,
+                 "unique": 1, "min": 1, "max": 1, "map": None}  # fmt: skip
 
 
 # Globals ---------------------------------------------------------------------------------------
@@ -345,6 +357,7 @@ class PromptEnvironment(SandboxedEnvironment):
             keep_trailing_newline=True,
             auto_reload=False,
             cache_size=0,
+            finalize=self.finalize_output,
         )
         self.filters = {
             name: _guarded(name, filters.FILTERS[name], check)
@@ -359,6 +372,12 @@ class PromptEnvironment(SandboxedEnvironment):
             GUARD_NAMES["concat"]: concat,
         }
         self._callables = frozenset(map(id, (_range, dict, iterate, concat)))
+
+    def finalize_output(self, value: Any) -> Any:
+        """What `{{ … }}` prints: JSON-like data only."""
+        if isinstance(value, PRINTABLE) or value is None:
+            return value
+        raise SecurityError(f"{describe_value(value)} cannot be printed")
 
     def call_binop(self, context, operator_: str, left: Any, right: Any) -> Any:
         _tick()

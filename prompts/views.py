@@ -4,6 +4,7 @@ new-version editor with live analysis, version page, playground, diff, settings,
 from __future__ import annotations
 
 import json
+import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -276,14 +277,14 @@ def _flat(errors: dict[str, list[str]]) -> list[str]:
 
 
 def _row_errors(errors: dict, prefix: str, index: int) -> list[str]:
-    start = f"{prefix}[{index}]"
-    return [m for key, msgs in errors.items() if key.startswith(start) for m in msgs]
+    start = f"{prefix}.{index}."
+    return [m for key, msgs in errors.items() if f"{key}.".startswith(start) for m in msgs]
 
 
 def _other_errors(errors: dict) -> list[str]:
-    rows = ("messages[", "few_shot[")
+    rows = re.compile(r"^(messages|few_shot)\.\d+(\.|$)")
     return [f"{key}: {m}" if key else m for key, msgs in errors.items()
-            if not key.startswith(rows) for m in msgs]  # fmt: skip
+            if not rows.match(key) for m in msgs]  # fmt: skip
 
 
 @team_view
