@@ -183,6 +183,7 @@ SPECTACULAR_SETTINGS = {
         "DecisionStatusEnum": "decisions.models.DecisionStatus",
         "FlagStatusEnum": "decisions.models.FlagStatus",
         "DeliveryStatusEnum": "teams.models.WebhookDelivery.Status",
+        "PromptKindEnum": "prompts.models.Kind",
     },
 }
 

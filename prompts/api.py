@@ -102,7 +102,7 @@ class PromptAPIView(TeamAPIView):
     def get_template(self, slug: str) -> PromptTemplate:
         template = selectors.template_list(team=self.team).filter(slug=slug).first()
         if template is None:
-            raise Http404(f"No prompt '{slug}' in this team.")
+            raise Http404("No prompt with this slug in this team.")
         return template
 
     def validated(self, serializer_class, data):

@@ -113,7 +113,7 @@ def lookup_failure(*, team: Team, slug: str, label: str | None, number: int | No
     """Why version_lookup found nothing, for the 404 message (only on that path)."""
     template = template_for(team=team, slug=slug)
     if template is None:
-        return f"No prompt '{slug}' in this team."
+        return "No prompt with this slug in this team."  # never echo: no existence leak
     if number is not None:
         return f"{slug} has no version {number}."
     if not template.versions.exists():

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator, SchemaError
 from rest_framework import serializers
 
 from prompts import content as prompt_content
-from prompts.models import LATEST
+from prompts.models import LATEST, Kind
 from prompts.rendering import SLUG_RE
 from prompts.sandbox import MAX_SOURCE_CHARS
 
@@ -252,7 +252,7 @@ class AnyJsonObjectField(serializers.DictField):
 
 
 class VersionWriteSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=prompt_content.KINDS, default="chat")
+    kind = serializers.ChoiceField(choices=Kind.choices, default="chat")
     messages = MessageSerializer(many=True, required=False, max_length=MAX_MESSAGES,
                                  help_text="For kind chat.")  # fmt: skip
     text = text_field(required=False, help_text="For kind text.")
@@ -314,7 +314,7 @@ class ResolvedReferenceSerializer(serializers.Serializer):
 class VersionSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     hash = serializers.CharField(help_text="SHA-256 of the canonical JSON of the content.")
-    kind = serializers.ChoiceField(choices=prompt_content.KINDS)
+    kind = serializers.ChoiceField(choices=Kind.choices)
     messages = serializers.ListField(child=AnyJsonObjectField())
     text = serializers.CharField()
     model = serializers.CharField()
@@ -354,7 +354,7 @@ class ResolvedSerializer(serializers.Serializer):
     slug = serializers.CharField()
     version = serializers.IntegerField()
     hash = serializers.CharField()
-    kind = serializers.ChoiceField(choices=prompt_content.KINDS)
+    kind = serializers.ChoiceField(choices=Kind.choices)
     messages = serializers.ListField(
         child=AnyJsonObjectField(), required=False, help_text="Chat prompts: references inlined."
     )
@@ -385,7 +385,7 @@ class RenderedSerializer(serializers.Serializer):
     slug = serializers.CharField()
     version = serializers.IntegerField()
     hash = serializers.CharField()
-    kind = serializers.ChoiceField(choices=prompt_content.KINDS)
+    kind = serializers.ChoiceField(choices=Kind.choices)
     messages = TurnSerializer(many=True, required=False)
     text = serializers.CharField(required=False)
     model = serializers.CharField()
@@ -432,6 +432,14 @@ class ImportVersionSerializer(VersionWriteSerializer):
     hash = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
     created_at = serializers.DateTimeField(required=False)
     author = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def to_internal_value(self, data: Any) -> dict:
+        # An export carries both shapes (canonical content): drop the other kind's empty one.
+        if isinstance(data, dict):
+            empty = {"chat": ("text", ""), "text": ("messages", [])}.get(data.get("kind"))
+            if empty and data.get(empty[0]) == empty[1]:
+                data = {key: value for key, value in data.items() if key != empty[0]}
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict) -> dict:
         data = super().validate(attrs)

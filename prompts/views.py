@@ -216,8 +216,8 @@ def prompt_version_new(request: HttpRequest, slug: str) -> HttpResponse:
         return _editor(request, template, editor, focus=editor.apply(action))
     data, errors = editor.api_data()
     serializer = s.VersionWriteSerializer(data=data)
-    if errors or not serializer.is_valid():
-        errors = {**(serializer_errors(serializer) if not errors else {}), **errors}
+    if not serializer.is_valid() or errors:
+        errors = {**serializer_errors(serializer), **errors}
         return _editor(request, template, editor, errors=errors, status=400)
     try:
         saved = services.prompt_version_create(
@@ -299,9 +299,8 @@ def prompt_version_analyze(request: HttpRequest, slug: str) -> HttpResponse:
 def _preview(team, template: PromptTemplate, editor: Editor) -> dict:
     data, errors = editor.api_data()
     serializer = s.VersionWriteSerializer(data=data)
-    if errors or not serializer.is_valid():
-        merged = {**(serializer_errors(serializer) if not errors else {}), **errors}
-        return {"errors": _flat(merged)}
+    if not serializer.is_valid() or errors:
+        return {"errors": _flat({**serializer_errors(serializer), **errors})}
     try:
         content = serializer.validated_data["content"]
         figures = selectors.content_figures(team=team, slug=template.slug, content=content)

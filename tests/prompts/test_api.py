@@ -419,7 +419,7 @@ def test_resolve_by_label_latest_or_version(reader, released):
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("/api/v1/prompts/nope/resolve", "No prompt 'nope'"),
+        ("/api/v1/prompts/nope/resolve", "No prompt with this slug"),
         ("/api/v1/prompts/cls/resolve?label=staging", "no 'staging' label"),
         ("/api/v1/prompts/cls/resolve?version=7", "no version 7"),
     ],
