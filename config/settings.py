@@ -184,6 +184,7 @@ SPECTACULAR_SETTINGS = {
         "FlagStatusEnum": "decisions.models.FlagStatus",
         "DeliveryStatusEnum": "teams.models.WebhookDelivery.Status",
         "PromptKindEnum": "prompts.models.Kind",
+        "PromptRoleEnum": "prompts.content.ROLES",
     },
 }
 

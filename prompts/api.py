@@ -183,7 +183,7 @@ class PromptListView(PromptAPIView):
             OpenApiParameter("q", description="Words in the slug, name or description"),
             OpenApiParameter("tag", description="Only templates with this tag"),
         ],
-        responses={200: s.TemplateSerializer(many=True), **_errors(*READ_ERRORS)},
+        responses={200: s.PromptTemplateSerializer(many=True), **_errors(*READ_ERRORS)},
         tags=["prompts"],
     )
     def get(self, request):
@@ -196,8 +196,8 @@ class PromptListView(PromptAPIView):
 
     @extend_schema(
         summary="Create a prompt template",
-        request=s.TemplateWriteSerializer,
-        responses={201: s.TemplateSerializer, **_errors(*WRITE_ERRORS)},
+        request=s.PromptTemplateWriteSerializer,
+        responses={201: s.PromptTemplateSerializer, **_errors(*WRITE_ERRORS)},
         examples=[
             OpenApiExample(
                 "Ticket classifier",
@@ -214,7 +214,7 @@ class PromptListView(PromptAPIView):
         tags=["prompts"],
     )
     def post(self, request):
-        data = self.validated(s.TemplateWriteSerializer, request.data)
+        data = self.validated(s.PromptTemplateWriteSerializer, request.data)
         try:
             template = services.prompt_template_create(team=self.team, actor=self.actor, **data)
         except DjangoValidationError as exc:
@@ -225,7 +225,7 @@ class PromptListView(PromptAPIView):
 class PromptDetailView(PromptAPIView):
     @extend_schema(
         summary="One prompt template",
-        responses={200: s.TemplateSerializer, **_errors(*READ_ERRORS)},
+        responses={200: s.PromptTemplateSerializer, **_errors(*READ_ERRORS)},
         tags=["prompts"],
     )
     def get(self, request, slug: str):
@@ -233,13 +233,13 @@ class PromptDetailView(PromptAPIView):
 
     @extend_schema(
         summary="Change name, description, tags, protected labels or the promotion gate",
-        request=s.TemplateUpdateSerializer,
-        responses={200: s.TemplateSerializer, **_errors(*WRITE_ERRORS)},
+        request=s.PromptTemplateUpdateSerializer,
+        responses={200: s.PromptTemplateSerializer, **_errors(*WRITE_ERRORS)},
         tags=["prompts"],
     )
     def patch(self, request, slug: str):
         template = self.get_template(slug)
-        changes = self.validated(s.TemplateUpdateSerializer, request.data)
+        changes = self.validated(s.PromptTemplateUpdateSerializer, request.data)
         if "protected_labels" in changes and not self.is_admin:
             raise exceptions.PermissionDenied("Only team admins change which labels are protected.")
         services.prompt_template_update(template=template, changes=changes, actor=self.actor)
@@ -253,7 +253,7 @@ class VersionListView(PromptAPIView):
     @extend_schema(
         operation_id="prompts_versions_list",
         summary="Every version, newest first",
-        responses={200: s.VersionSerializer(many=True), **_errors(*READ_ERRORS)},
+        responses={200: s.PromptVersionSerializer(many=True), **_errors(*READ_ERRORS)},
         tags=["prompts"],
     )
     def get(self, request, slug: str):
@@ -263,11 +263,12 @@ class VersionListView(PromptAPIView):
 
     @extend_schema(
         summary="Save a new version (identical content to the latest: 200, no new version)",
-        request=s.VersionWriteSerializer,
+        request=s.PromptVersionWriteSerializer,
         responses={
-            201: OpenApiResponse(s.VersionSavedSerializer, description="A new version."),
+            201: OpenApiResponse(s.PromptVersionSavedSerializer, description="A new version."),
             200: OpenApiResponse(
-                s.VersionSavedSerializer, description="Identical to the latest: no new version."
+                s.PromptVersionSavedSerializer,
+                description="Identical to the latest: no new version.",
             ),
             **_errors(*WRITE_ERRORS),
         },
@@ -293,7 +294,7 @@ class VersionListView(PromptAPIView):
     )
     def post(self, request, slug: str):
         template = self.get_template(slug)
-        data = self.validated(s.VersionWriteSerializer, request.data)
+        data = self.validated(s.PromptVersionWriteSerializer, request.data)
         try:
             saved = services.prompt_version_create(
                 template=template, author=self.actor, token=request_token(request), **data
@@ -308,7 +309,7 @@ class VersionListView(PromptAPIView):
 class VersionDetailView(PromptAPIView):
     @extend_schema(
         summary="One version",
-        responses={200: s.VersionSerializer, **_errors(*READ_ERRORS)},
+        responses={200: s.PromptVersionSerializer, **_errors(*READ_ERRORS)},
         tags=["prompts"],
     )
     def get(self, request, slug: str, number: int):
@@ -359,14 +360,16 @@ class ResolveView(PromptAPIView):
             OpenApiParameter("version", int, description="A version number instead of a label"),
         ],
         responses={
-            200: s.ResolvedSerializer,
+            200: s.ResolvedPromptSerializer,
             304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
             **_errors(*READ_ERRORS, 409),
         },
         tags=["prompts"],
     )
     def get(self, request, slug: str):
-        version = _lookup(self, slug, self.validated(s.SelectorSerializer, request.query_params))
+        version = _lookup(
+            self, slug, self.validated(s.PromptSelectorSerializer, request.query_params)
+        )
         labels = selectors.version_labels(version)
         if version.references:
             resolution = _resolution(self, version)
@@ -415,8 +418,8 @@ class RenderView(PromptAPIView):
 
     @extend_schema(
         summary="Render a label (default production) or version with variables and placeholders",
-        request=s.RenderRequestSerializer,
-        responses={200: s.RenderedSerializer, **_errors(*WRITE_ERRORS, 409)},
+        request=s.PromptRenderSerializer,
+        responses={200: s.RenderedPromptSerializer, **_errors(*WRITE_ERRORS, 409)},
         examples=[
             OpenApiExample(
                 "Production with a variable and a chat history",
@@ -431,7 +434,7 @@ class RenderView(PromptAPIView):
         tags=["prompts"],
     )
     def post(self, request, slug: str):
-        data = self.validated(s.RenderRequestSerializer, request.data)
+        data = self.validated(s.PromptRenderSerializer, request.data)
         version = _lookup(self, slug, data)
         resolution = _resolution(self, version)
         try:
@@ -467,10 +470,12 @@ class RenderView(PromptAPIView):
 
 
 class LabelListView(PromptAPIView):
+    pagination_class = None  # a template has a handful of labels
+
     @extend_schema(
         operation_id="prompts_labels_list",
         summary="Every label with its version and history (latest is implicit)",
-        responses={200: s.LabelSerializer(many=True), **_errors(*READ_ERRORS)},
+        responses={200: s.PromptLabelSerializer(many=True), **_errors(*READ_ERRORS)},
         tags=["prompts"],
     )
     def get(self, request, slug: str):
@@ -487,7 +492,7 @@ class LabelDetailView(PromptAPIView):
 
     @extend_schema(
         summary="One label with its history",
-        responses={200: s.LabelSerializer, **_errors(*READ_ERRORS)},
+        responses={200: s.PromptLabelSerializer, **_errors(*READ_ERRORS)},
         tags=["prompts"],
     )
     def get(self, request, slug: str, label: str):
@@ -498,10 +503,10 @@ class LabelDetailView(PromptAPIView):
         description="Protected labels move only for team admins (a session, not a token). "
         "Fires the `prompt.label_moved` webhook. Pointing a label where it already points "
         "records nothing and answers 200.",
-        request=s.LabelMoveSerializer,
+        request=s.PromptLabelMoveSerializer,
         responses={
-            200: OpenApiResponse(s.LabelSerializer, description="Moved, or already there."),
-            201: OpenApiResponse(s.LabelSerializer, description="The label was created."),
+            200: OpenApiResponse(s.PromptLabelSerializer, description="Moved, or already there."),
+            201: OpenApiResponse(s.PromptLabelSerializer, description="The label was created."),
             **_errors(*WRITE_ERRORS),
         },
         examples=[
@@ -515,8 +520,8 @@ class LabelDetailView(PromptAPIView):
     )
     def put(self, request, slug: str, label: str):
         template = self.get_template(slug)
-        label = self.validated(s.SelectorSerializer, {"label": label})["label"]
-        data = self.validated(s.LabelMoveSerializer, request.data)
+        label = self.validated(s.PromptSelectorSerializer, {"label": label})["label"]
+        data = self.validated(s.PromptLabelMoveSerializer, request.data)
         try:
             moved = services.prompt_label_move(
                 template=template,

@@ -226,7 +226,7 @@ class Editor:
         return ""
 
     def api_data(self) -> tuple[dict[str, Any], dict[str, list[str]]]:
-        """The version body for VersionWriteSerializer, and errors of inputs that are not even
+        """The version body for PromptVersionWriteSerializer, and errors of inputs that are not even
         JSON or numbers (keyed like the serializer's)."""
         errors: dict[str, list[str]] = {}
         config: dict[str, Any] = {}

@@ -76,14 +76,14 @@ def text_field(max_length: int = MAX_SOURCE_CHARS, **kwargs) -> serializers.Char
 # Errors -----------------------------------------------------------------------------------------
 
 
-class ErrorItemSerializer(serializers.Serializer):
+class ApiErrorItemSerializer(serializers.Serializer):
     field = serializers.CharField(allow_null=True, help_text="Dotted path, e.g. variables.ticket")
     message = serializers.CharField()
 
 
 class ApiErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    errors = ErrorItemSerializer(many=True)
+    errors = ApiErrorItemSerializer(many=True)
 
     class Meta:
         ref_name = "ApiError"
@@ -92,7 +92,7 @@ class ApiErrorSerializer(serializers.Serializer):
 # Templates --------------------------------------------------------------------------------------
 
 
-class GateSerializer(serializers.Serializer):
+class PromptGateSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     metric = serializers.CharField(
         max_length=100, required=False, allow_blank=True,
@@ -104,14 +104,14 @@ class GateSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
-class GateOutSerializer(GateSerializer):
+class PromptGateOutSerializer(PromptGateSerializer):
     metric = serializers.CharField()
     margin = serializers.FloatField()
     enforced = serializers.BooleanField(help_text="False until benchmark runs exist.")
     explanation = serializers.CharField()
 
 
-class TemplateWriteSerializer(serializers.Serializer):
+class PromptTemplateWriteSerializer(serializers.Serializer):
     slug = slug_field(100)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5_000, required=False, allow_blank=True)
@@ -120,7 +120,7 @@ class TemplateWriteSerializer(serializers.Serializer):
         child=label_field(), max_length=MAX_TAGS, required=False,
         help_text="Labels only team admins may move.",
     )  # fmt: skip
-    gate = GateSerializer(required=False)
+    gate = PromptGateSerializer(required=False)
 
     def validate_slug(self, value: str) -> str:
         if value in RESERVED_SLUGS:
@@ -136,18 +136,18 @@ class TemplateWriteSerializer(serializers.Serializer):
         return list(dict.fromkeys(value))
 
 
-class TemplateUpdateSerializer(TemplateWriteSerializer):
+class PromptTemplateUpdateSerializer(PromptTemplateWriteSerializer):
     slug = None
     name = serializers.CharField(max_length=200, required=False)
 
 
-class TemplateSerializer(serializers.Serializer):
+class PromptTemplateSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField()
     tags = serializers.ListField(child=serializers.CharField())
     protected_labels = serializers.ListField(child=serializers.CharField())
-    gate = GateOutSerializer()
+    gate = PromptGateOutSerializer()
     latest_version = serializers.IntegerField(allow_null=True)
     labels = serializers.DictField(
         child=serializers.IntegerField(), help_text="label → version number"
@@ -159,7 +159,7 @@ class TemplateSerializer(serializers.Serializer):
 # Versions ---------------------------------------------------------------------------------------
 
 
-class MessageSerializer(serializers.Serializer):
+class PromptMessageSerializer(serializers.Serializer):
     """A chat message `{role, content}` (content is a template), or a placeholder
     `{type: "placeholder", name}` that takes a list of messages at render time."""
 
@@ -190,12 +190,12 @@ class MessageSerializer(serializers.Serializer):
         return {"role": attrs["role"], "content": attrs["content"]}
 
 
-class ExampleSerializer(serializers.Serializer):
+class PromptExampleSerializer(serializers.Serializer):
     input = text_field(MAX_EXAMPLE_CHARS, allow_blank=True)
     output = text_field(MAX_EXAMPLE_CHARS, allow_blank=True)
 
 
-class JsonSchemaFormatSerializer(serializers.Serializer):
+class PromptJsonSchemaSerializer(serializers.Serializer):
     name = serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$")
     schema = serializers.DictField(required=False, help_text="A JSON Schema.")
     strict = serializers.BooleanField(required=False)
@@ -214,9 +214,9 @@ class JsonSchemaFormatSerializer(serializers.Serializer):
         return value
 
 
-class ResponseFormatSerializer(serializers.Serializer):
+class PromptResponseFormatSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["text", "json_object", "json_schema"])
-    json_schema = JsonSchemaFormatSerializer(required=False)
+    json_schema = PromptJsonSchemaSerializer(required=False)
 
     def validate(self, attrs: dict) -> dict:
         if attrs["type"] == "json_schema" and "json_schema" not in attrs:
@@ -226,13 +226,13 @@ class ResponseFormatSerializer(serializers.Serializer):
         return attrs
 
 
-class ConfigSerializer(serializers.Serializer):
+class PromptConfigSerializer(serializers.Serializer):
     """Model parameters, versioned with the prompt. Keys other than these are kept as given."""
 
     temperature = serializers.FloatField(min_value=0, max_value=2, required=False)
     top_p = serializers.FloatField(min_value=0, max_value=1, required=False)
     max_tokens = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
-    response_format = ResponseFormatSerializer(required=False)
+    response_format = PromptResponseFormatSerializer(required=False)
 
     def to_internal_value(self, data: Any) -> dict:
         known = super().to_internal_value(data)
@@ -251,17 +251,17 @@ class AnyJsonObjectField(serializers.DictField):
     pass
 
 
-class VersionWriteSerializer(serializers.Serializer):
+class PromptVersionWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices, default="chat")
-    messages = MessageSerializer(many=True, required=False, max_length=MAX_MESSAGES,
+    messages = PromptMessageSerializer(many=True, required=False, max_length=MAX_MESSAGES,
                                  help_text="For kind chat.")  # fmt: skip
     text = text_field(required=False, help_text="For kind text.")
     model = serializers.RegexField(
         r"^[A-Za-z0-9._:/@+-]+$", max_length=200,
         help_text="Model whose encoding counts the tokens, e.g. gpt-4o-mini.",
     )  # fmt: skip
-    config = ConfigSerializer(required=False)
-    few_shot = ExampleSerializer(many=True, required=False, max_length=MAX_FEW_SHOT)
+    config = PromptConfigSerializer(required=False)
+    few_shot = PromptExampleSerializer(many=True, required=False, max_length=MAX_FEW_SHOT)
     commit_message = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
     def validate(self, attrs: dict) -> dict:
@@ -304,14 +304,14 @@ def _as_detail(errors: list[tuple[str, str]]) -> dict[str, list[str]]:
     return detail
 
 
-class ResolvedReferenceSerializer(serializers.Serializer):
+class PromptReferenceSerializer(serializers.Serializer):
     reference = serializers.CharField(help_text='As written: "tone@production" or "tone v3".')
     slug = serializers.CharField()
     version = serializers.IntegerField()
     hash = serializers.CharField()
 
 
-class VersionSerializer(serializers.Serializer):
+class PromptVersionSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     hash = serializers.CharField(help_text="SHA-256 of the canonical JSON of the content.")
     kind = serializers.ChoiceField(choices=Kind.choices)
@@ -319,7 +319,7 @@ class VersionSerializer(serializers.Serializer):
     text = serializers.CharField()
     model = serializers.CharField()
     config = AnyJsonObjectField()
-    few_shot = ExampleSerializer(many=True)
+    few_shot = PromptExampleSerializer(many=True)
     commit_message = serializers.CharField()
     author = serializers.CharField(help_text="A username, or `token <name>`.")
     created_at = serializers.DateTimeField()
@@ -328,11 +328,11 @@ class VersionSerializer(serializers.Serializer):
     )
     variables = serializers.ListField(child=serializers.CharField())
     warnings = serializers.ListField(child=serializers.CharField())
-    references = ResolvedReferenceSerializer(many=True, help_text="As resolved when saved.")
+    references = PromptReferenceSerializer(many=True, help_text="As resolved when saved.")
     labels = serializers.ListField(child=serializers.CharField())
 
 
-class VersionSavedSerializer(VersionSerializer):
+class PromptVersionSavedSerializer(PromptVersionSerializer):
     created = serializers.BooleanField(help_text="False when the content equals the latest.")
     detail = serializers.CharField()
 
@@ -340,7 +340,7 @@ class VersionSavedSerializer(VersionSerializer):
 # Resolve and render -----------------------------------------------------------------------------
 
 
-class SelectorSerializer(serializers.Serializer):
+class PromptSelectorSerializer(serializers.Serializer):
     label = label_field(required=False)
     version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
 
@@ -350,7 +350,7 @@ class SelectorSerializer(serializers.Serializer):
         return attrs
 
 
-class ResolvedSerializer(serializers.Serializer):
+class ResolvedPromptSerializer(serializers.Serializer):
     slug = serializers.CharField()
     version = serializers.IntegerField()
     hash = serializers.CharField()
@@ -361,36 +361,36 @@ class ResolvedSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, help_text="Text prompts: references inlined.")
     model = serializers.CharField()
     config = AnyJsonObjectField()
-    few_shot = ExampleSerializer(many=True)
+    few_shot = PromptExampleSerializer(many=True)
     variables = serializers.ListField(child=serializers.CharField())
     labels = serializers.ListField(child=serializers.CharField())
-    resolved = ResolvedReferenceSerializer(many=True)
+    resolved = PromptReferenceSerializer(many=True)
 
 
-class TurnSerializer(serializers.Serializer):
+class PromptTurnSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=prompt_content.ROLES)
     content = text_field(max_length=None, allow_blank=True)
 
 
-class RenderRequestSerializer(SelectorSerializer):
+class PromptRenderSerializer(PromptSelectorSerializer):
     variables = serializers.DictField(child=serializers.JSONField(), required=False)
     placeholders = serializers.DictField(
-        child=serializers.ListField(child=TurnSerializer(), max_length=MAX_PLACEHOLDER_TURNS),
+        child=serializers.ListField(child=PromptTurnSerializer(), max_length=MAX_PLACEHOLDER_TURNS),
         required=False,
         help_text="placeholder name → messages inserted there",
     )
 
 
-class RenderedSerializer(serializers.Serializer):
+class RenderedPromptSerializer(serializers.Serializer):
     slug = serializers.CharField()
     version = serializers.IntegerField()
     hash = serializers.CharField()
     kind = serializers.ChoiceField(choices=Kind.choices)
-    messages = TurnSerializer(many=True, required=False)
+    messages = PromptTurnSerializer(many=True, required=False)
     text = serializers.CharField(required=False)
     model = serializers.CharField()
     config = AnyJsonObjectField()
-    resolved = ResolvedReferenceSerializer(many=True)
+    resolved = PromptReferenceSerializer(many=True)
     unused_variables = serializers.ListField(
         child=serializers.CharField(), help_text="Given but not used by the template."
     )
@@ -400,12 +400,12 @@ class RenderedSerializer(serializers.Serializer):
 # Labels -----------------------------------------------------------------------------------------
 
 
-class LabelMoveSerializer(serializers.Serializer):
+class PromptLabelMoveSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class LabelMoveOutSerializer(serializers.Serializer):
+class PromptLabelMoveOutSerializer(serializers.Serializer):
     from_version = serializers.IntegerField(allow_null=True)
     to_version = serializers.IntegerField()
     moved_by = serializers.CharField()
@@ -413,13 +413,13 @@ class LabelMoveOutSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
-class LabelSerializer(serializers.Serializer):
+class PromptLabelSerializer(serializers.Serializer):
     label = serializers.CharField()
     version = serializers.IntegerField()
     protected = serializers.BooleanField()
     implicit = serializers.BooleanField(help_text="True for latest, which no one moves.")
     updated_at = serializers.DateTimeField(allow_null=True)
-    history = LabelMoveOutSerializer(many=True, help_text="Newest first.")
+    history = PromptLabelMoveOutSerializer(many=True, help_text="Newest first.")
 
 
 # Import -----------------------------------------------------------------------------------------
@@ -427,7 +427,7 @@ class LabelSerializer(serializers.Serializer):
 EXPORT_FORMAT = "crossover-prompt/1"
 
 
-class ImportVersionSerializer(VersionWriteSerializer):
+class PromptImportVersionSerializer(PromptVersionWriteSerializer):
     version = serializers.IntegerField(min_value=1)
     hash = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
     created_at = serializers.DateTimeField(required=False)
@@ -450,9 +450,9 @@ class ImportVersionSerializer(VersionWriteSerializer):
         return {**data, "version": attrs["version"], "created_at": attrs.get("created_at")}
 
 
-class TemplateImportSerializer(TemplateWriteSerializer):
+class PromptImportSerializer(PromptTemplateWriteSerializer):
     format = serializers.ChoiceField(choices=[EXPORT_FORMAT])
-    versions = ImportVersionSerializer(many=True, min_length=1, max_length=1_000)
+    versions = PromptImportVersionSerializer(many=True, min_length=1, max_length=1_000)
     labels = serializers.DictField(child=serializers.IntegerField(min_value=1), required=False)
 
     def validate(self, attrs: dict) -> dict:

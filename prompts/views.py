@@ -79,7 +79,7 @@ def prompt_list(request: HttpRequest) -> HttpResponse:
 def prompt_create(request: HttpRequest) -> HttpResponse:
     form = TemplateForm(request.POST or None, initial={"protected_labels": "production"})
     if request.method == "POST" and form.is_valid():
-        serializer = s.TemplateWriteSerializer(data=form.api_data())
+        serializer = s.PromptTemplateWriteSerializer(data=form.api_data())
         if serializer.is_valid():
             try:
                 template = services.prompt_template_create(
@@ -134,7 +134,7 @@ def _rollback_target(state: selectors.LabelState) -> int | None:
 def prompt_label_move(request: HttpRequest, slug: str) -> HttpResponse:
     template = _template(request, slug)
     form = LabelMoveForm(request.POST)
-    label = s.SelectorSerializer(data={"label": request.POST.get("label", "").strip()})
+    label = s.PromptSelectorSerializer(data={"label": request.POST.get("label", "").strip()})
     if not form.is_valid() or not label.is_valid():
         errors = {**form.errors, **serializer_errors(label)} if form.is_valid() else form.errors
         messages.error(request, "Label not moved: " + _one_line(errors))
@@ -181,7 +181,7 @@ def prompt_settings(request: HttpRequest, slug: str) -> HttpResponse:
         can_protect=request.membership.is_admin,
     )
     if request.method == "POST" and form.is_valid():
-        serializer = s.TemplateUpdateSerializer(data=form.api_data())
+        serializer = s.PromptTemplateUpdateSerializer(data=form.api_data())
         if serializer.is_valid():
             services.prompt_template_update(
                 template=template, changes=serializer.validated_data, actor=request.user
@@ -215,7 +215,7 @@ def prompt_version_new(request: HttpRequest, slug: str) -> HttpResponse:
     if action != "save":
         return _editor(request, template, editor, focus=editor.apply(action))
     data, errors = editor.api_data()
-    serializer = s.VersionWriteSerializer(data=data)
+    serializer = s.PromptVersionWriteSerializer(data=data)
     if not serializer.is_valid() or errors:
         errors = {**serializer_errors(serializer), **errors}
         return _editor(request, template, editor, errors=errors, status=400)
@@ -298,7 +298,7 @@ def prompt_version_analyze(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _preview(team, template: PromptTemplate, editor: Editor) -> dict:
     data, errors = editor.api_data()
-    serializer = s.VersionWriteSerializer(data=data)
+    serializer = s.PromptVersionWriteSerializer(data=data)
     if not serializer.is_valid() or errors:
         return {"errors": _flat({**serializer_errors(serializer), **errors})}
     try:
@@ -366,7 +366,7 @@ def _play(request: HttpRequest, version: PromptVersion, providers) -> dict:
             result["errors"].append(f"{name}: not valid JSON ({exc})")
     if result["errors"]:
         return result
-    serializer = s.RenderRequestSerializer(data=body)
+    serializer = s.PromptRenderSerializer(data=body)
     if not serializer.is_valid():
         result["errors"] = _flat(serializer_errors(serializer))
         return result
@@ -473,7 +473,7 @@ def _import(request, raw: bytes, slug: str) -> tuple[PromptTemplate | None, list
         return None, ["Not a prompt export: expected a JSON object."]
     if slug:
         data["slug"] = slug
-    serializer = s.TemplateImportSerializer(data=data)
+    serializer = s.PromptImportSerializer(data=data)
     if not serializer.is_valid():
         return None, _flat(serializer_errors(serializer))
     valid = serializer.validated_data

@@ -815,3 +815,107 @@ def test_no_body_is_a_server_error(api, released, body, template):
             "/api/v1/prompts/cls/render", {"version": response.json()["version"]}, format="json"
         )
         assert rendered.status_code < 500, (template, rendered.content)
+
+
+def _schema_of(schema: dict, path: str, method: str, status: str) -> dict:
+    body = schema["paths"][path][method]["responses"][status]["content"]["application/json"]
+    return body["schema"]
+
+
+def _as_json_schema(node):
+    """OpenAPI 3.0 → JSON Schema: `nullable: true` becomes a union with null."""
+    if isinstance(node, dict):
+        node = {key: _as_json_schema(value) for key, value in node.items()}
+        if node.pop("nullable", False):
+            return {"anyOf": [node, {"type": "null"}]}
+        return node
+    if isinstance(node, list):
+        return [_as_json_schema(item) for item in node]
+    return node
+
+
+def test_responses_match_the_published_schema(client, api, reader, released, make_prompt, team):
+    from jsonschema import Draft7Validator
+
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = _as_json_schema(schema["components"])
+    make_prompt(team, "tone", text_content("Be kind to {{ who }}."), labels={"production": 1})
+    body = {
+        **VERSION,
+        "messages": [
+            *VERSION["messages"],
+            {"role": "user", "content": '{% include_prompt "tone" %}'},
+        ],
+    }
+    cases = [
+        ("/api/v1/prompts", "get", "200", api.get("/api/v1/prompts")),
+        (
+            "/api/v1/prompts",
+            "post",
+            "201",
+            api.post("/api/v1/prompts", {"slug": "more", "name": "More"}, format="json"),
+        ),
+        ("/api/v1/prompts", "post", "400", api.post("/api/v1/prompts", {}, format="json")),
+        ("/api/v1/prompts/{slug}", "get", "200", api.get("/api/v1/prompts/cls")),
+        (
+            "/api/v1/prompts/{slug}/versions",
+            "post",
+            "201",
+            api.post("/api/v1/prompts/cls/versions", body, format="json"),
+        ),
+        (
+            "/api/v1/prompts/{slug}/versions",
+            "post",
+            "200",
+            api.post("/api/v1/prompts/cls/versions", body, format="json"),
+        ),
+        ("/api/v1/prompts/{slug}/versions", "get", "200", api.get("/api/v1/prompts/cls/versions")),
+        (
+            "/api/v1/prompts/{slug}/versions/{number}",
+            "get",
+            "200",
+            api.get("/api/v1/prompts/cls/versions/3"),
+        ),
+        (
+            "/api/v1/prompts/{slug}/resolve",
+            "get",
+            "200",
+            reader.get("/api/v1/prompts/cls/resolve?label=latest"),
+        ),
+        ("/api/v1/prompts/{slug}/resolve", "get", "404", reader.get("/api/v1/prompts/x/resolve")),
+        (
+            "/api/v1/prompts/{slug}/render",
+            "post",
+            "200",
+            reader.post(
+                "/api/v1/prompts/cls/render",
+                {"variables": {"ticket": "t"}, "placeholders": {"history": []}},
+                format="json",
+            ),
+        ),
+        (
+            "/api/v1/prompts/{slug}/render",
+            "post",
+            "400",
+            reader.post("/api/v1/prompts/cls/render", {}, format="json"),
+        ),
+        ("/api/v1/prompts/{slug}/labels", "get", "200", api.get("/api/v1/prompts/cls/labels")),
+        (
+            "/api/v1/prompts/{slug}/labels/{label}",
+            "put",
+            "201",
+            api.put("/api/v1/prompts/cls/labels/staging", {"version": 3}, format="json"),
+        ),
+        (
+            "/api/v1/prompts/{slug}/labels/{label}",
+            "get",
+            "200",
+            api.get("/api/v1/prompts/cls/labels/staging"),
+        ),
+    ]
+    for path, method, status, response in cases:
+        assert str(response.status_code) == status, (path, method, response.content)
+        documented = _as_json_schema(_schema_of(schema, path, method, status))
+        validator = Draft7Validator({**documented, "components": components})
+        problems = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(response.json())]
+        assert problems == [], (path, method, status, problems[:5])
