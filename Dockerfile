@@ -12,11 +12,12 @@ COPY config ./config
 COPY teams ./teams
 COPY prompts ./prompts
 COPY evaluations ./evaluations
+COPY workloads ./workloads
 COPY decisions ./decisions
 COPY templates ./templates
 COPY static ./static
 RUN pip install . \
-    && DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && DEBUG=0 SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_KEY=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXJlYWwta2U= python manage.py collectstatic --noinput \
     && useradd --system --home-dir /app app \
     && chown -R app /app/var
 

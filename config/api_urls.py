@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("teams.api_urls")),
     path("", include("prompts.api_urls")),
     path("", include("evaluations.api_urls")),
+    path("", include("workloads.api_urls")),
     path("", include("decisions.api_urls")),
 ]

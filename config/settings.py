@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import sys
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -20,6 +23,33 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-used-with-debug-on"  # noqa: S105
+
+# Provider API keys are encrypted at rest with Fernet keys (see evaluations/crypto.py). Several
+# comma-separated keys allow rotation: the first encrypts, every one decrypts. Development
+# derives a key from SECRET_KEY; production must set its own, kept apart from the database.
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEY")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY is required when DEBUG is off; generate one with python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"field-encryption:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64-encoded bytes), "
+            "comma-separated"
+        ) from None
+# Environment variables a provider may name as its API key; none unless the operator lists them,
+# because a key read from the server's environment is sent to whatever URL the team typed.
+PROVIDER_KEY_ENV_VARS = envlist("PROVIDER_KEY_ENV_VARS")
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
@@ -41,12 +71,14 @@ INSTALLED_APPS = [
     "teams",
     "prompts",
     "evaluations",
+    "workloads",
     "decisions",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "teams.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,7 +113,11 @@ TEMPLATES = [
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'crossover.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Persistent connections are checked before each request reuses them, so that a database restart
+# costs a reconnect, not an error on the first request of every process.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -98,6 +134,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in throttling (teams/login_throttle.py): failures allowed per username and per client
+# address within the window; TRUSTED_PROXIES is how many proxies in front add X-Forwarded-For.
+LOGIN_FAILURES_PER_USER = envint("LOGIN_FAILURES_PER_USER", 5)
+LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", 50)
+LOGIN_THROTTLE_SECONDS = envint("LOGIN_THROTTLE_SECONDS", 900)
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -160,15 +202,21 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["teams.api.auth.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": envstr("API_TOKEN_RATE", "1200/min")},
+    # JSON only, with depth, NUL, range and size limits (teams/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["teams.api.parsers.JSONParser"],
+    "DEFAULT_METADATA_CLASS": "teams.api.metadata.Metadata",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "teams.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# The largest request body any API endpoint reads (413 above it).
+API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 16 * 2**20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crossover API",
-    "DESCRIPTION": "Usage metrics in, ROI evaluations, switch flags and decision records out.",
+    "DESCRIPTION": "Usage metrics in, ROI assessments, switch flags and decision records out.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -176,23 +224,34 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "teams.api.schema.document_errors",
+    ],
     # One name for the approach values wherever they appear (verdicts, recommendations, workloads).
     "ENUM_NAME_OVERRIDES": {
-        "ApproachEnum": "decisions.models.Approach",
-        "PolicyEnum": "decisions.models.Policy",
+        "ApproachEnum": "workloads.models.Approach",
+        "PolicyEnum": "workloads.models.Policy",
         "DecisionStatusEnum": "decisions.models.DecisionStatus",
-        "FlagStatusEnum": "decisions.models.FlagStatus",
+        "FlagStatusEnum": "workloads.models.FlagStatus",
         "DeliveryStatusEnum": "teams.models.WebhookDelivery.Status",
         "PromptKindEnum": "prompts.models.Kind",
         "PromptRoleEnum": "prompts.content.ROLES",
+        "TaskKindEnum": "evaluations.models.TaskKind",
+        "SplitEnum": "evaluations.models.Split",
     },
 }
 
-# Throttling counters live here: Redis when configured (shared by every web process),
-# process-local memory otherwise (the single-process development server).
+# Throttling counters (API and login) live here: Redis when configured (shared by every web
+# process), process-local memory otherwise (the single-process development server). Redis being
+# down must not take requests down: the backend fails open (config/cache.py), quickly.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": envstr("REDIS_URL")}
+        {
+            "BACKEND": "config.cache.FailOpenRedisCache",
+            "LOCATION": envstr("REDIS_URL"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if envstr("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -233,7 +292,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Slow model calls (benchmarks, fine-tunes) get their own queue so they never delay re-evaluations.
+# Slow model calls (benchmarks, fine-tunes) get their own queue so they never delay re-assessments.
 CELERY_TASK_ROUTES = {"evaluations.tasks.*": {"queue": "evaluations"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -243,10 +302,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "teams.tasks.requeue_stale_webhook_deliveries",
         "schedule": 300,
     },
-    # Re-evaluations missed while the broker was down, and flags held by the no-flapping rule.
-    "decisions-sweep-evaluations": {
-        "task": "decisions.sweep_evaluations",
-        "schedule": envint("EVALUATION_SWEEP_SECONDS", 120),
+    # Re-assessments missed while the broker was down, and flags held by the no-flapping rule.
+    "workloads-sweep-assessments": {
+        "task": "workloads.sweep_assessments",
+        "schedule": envint("ASSESSMENT_SWEEP_SECONDS", 120),
     },
     "decisions-check-review-dates": {"task": "decisions.check_review_dates", "schedule": 86400},
 }

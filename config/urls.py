@@ -6,8 +6,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from teams import views as team_views
+from teams.forms import AdminLoginForm
+
+# The admin's sign-in is throttled like the site's (teams.login_throttle).
+admin.site.login_form = AdminLoginForm
 
 team_patterns = [
+    path("", include("workloads.urls")),
     path("", include("decisions.urls")),
     path("settings/", include("teams.urls")),
     path("prompts/", include("prompts.urls")),
@@ -16,7 +21,7 @@ team_patterns = [
 
 urlpatterns = [
     path("", team_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", team_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", team_views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page declares (the API docs page declares none).
@@ -28,3 +33,6 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Errors no middleware answered; a database outage among them is a 503, not a 500.
+handler500 = "teams.views.server_error"

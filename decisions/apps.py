@@ -7,13 +7,13 @@ class DecisionsConfig(AppConfig):
     name = "decisions"
 
     def ready(self) -> None:
-        from evaluations.signals import prices_changed
+        from workloads.signals import workload_assessed
 
-        prices_changed.connect(_reevaluate_team, dispatch_uid="decisions-prices-changed")
+        workload_assessed.connect(_check_revisit, dispatch_uid="decisions-workload-assessed")
 
 
-def _reevaluate_team(sender, *, team, **kwargs) -> None:
-    from decisions.models import Evaluation
-    from decisions.services.evaluations import evaluation_request_for_team
+def _check_revisit(sender, *, assessment, **kwargs) -> None:
+    # Imported here: services import models, which are not ready when this module loads.
+    from decisions.services.records import decision_revisit_check
 
-    evaluation_request_for_team(team=team, reason=Evaluation.Reason.PRICES)
+    decision_revisit_check(workload=assessment.workload, metrics=assessment.metrics())

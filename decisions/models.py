@@ -1,103 +1,12 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from teams.models import Team, TeamOwned
-
-
-class Approach(models.TextChoices):
-    PROMPT = "prompt", "Prompt engineering"
-    FINE_TUNE = "fine-tune", "Fine-tuned model"
-    HYBRID = "hybrid", "Hybrid (fine-tune + prompt)"
-    RAG = "rag", "RAG + prompting"
-
-
-class Policy(models.TextChoices):
-    SLA_ROI = "sla_roi", "SLA + ROI (latency, format errors, payback)"
-    CHECKLISTS = "checklists", "Checklists (use-X-when lists)"
-    FLOWCHART = "flowchart", "Flowchart (data, consistency, volume, accuracy)"
-
-
-class Workload(TeamOwned):
-    """An LLM feature in production (or planned) whose approach we keep deciding.
-
-    `parameters` holds every ROI input (decisions/roi.py names) that is not observed from usage:
-    overheads, training and effort figures, SLAs, checklist answers, optional price overrides, and
-    planned volumes (`monthly_requests`, `user_tokens`, `output_tokens`) used until usage arrives.
-    """
-
-    slug = models.SlugField(max_length=60)
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
-    current_approach = models.CharField(
-        max_length=10, choices=Approach.choices, default=Approach.PROMPT
-    )
-    policy = models.CharField(max_length=12, choices=Policy.choices, default=Policy.SLA_ROI)
-    model = models.CharField(max_length=200, help_text="Model used under prompt engineering.")
-    ft_model = models.CharField(
-        max_length=200, blank=True, help_text="Fine-tuned model, if any (ft:<base>:…)."
-    )
-    parameters = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    # Live re-evaluation bookkeeping (decisions.services.evaluations): when usage last changed,
-    # and the claim marker of a pending (coalesced) re-evaluation.
-    usage_changed_at = models.DateTimeField(null=True, blank=True)
-    evaluation_requested_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["team", "slug"], name="workload_unique_slug"),
-            models.CheckConstraint(
-                condition=models.Q(current_approach__in=Approach.values),
-                name="workload_approach_valid",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(policy__in=Policy.values), name="workload_policy_valid"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Worksheet(TeamOwned):
-    """One immutable version of an approach-analysis worksheet for a workload."""
-
-    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="worksheets")
-    version = models.PositiveIntegerField()
-    title = models.CharField(max_length=200, blank=True)
-    inputs = models.JSONField()  # roi.RoiInputs.as_dict()
-    outputs = models.JSONField()  # roi.RoiResult.as_dict()
-    recommendation = models.CharField(max_length=10, choices=Approach.choices)
-    justification = models.TextField(blank=True)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["workload", "-version"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workload", "version"], name="worksheet_unique_version"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.workload} worksheet v{self.version}"
-
-    def save(self, *args, **kwargs) -> None:
-        # A saved version is evidence (decision records link to it): changes make a new one.
-        if not self._state.adding:
-            raise ValueError("Worksheet versions are immutable: save a new version instead.")
-        super().save(*args, **kwargs)
+from teams.models import TeamOwned
+from workloads.models import Approach, Assessment, Workload, Worksheet
 
 
 class DecisionStatus(models.TextChoices):
@@ -209,15 +118,15 @@ class DecisionRevision(TeamOwned):
 
 class EvidenceKind(models.TextChoices):
     WORKSHEET = "worksheet", "Worksheet"
-    EVALUATION = "evaluation", "Workload evaluation"
+    ASSESSMENT = "assessment", "Workload assessment"
 
 
 # Each evidence kind names the one foreign key of EvidenceLink that it uses. Adding a kind (a
-# workload evaluation, a prompt version, a benchmark run) is: a choice above, a nullable foreign
+# workload assessment, a prompt version, a benchmark run) is: a choice above, a nullable foreign
 # key below, an entry here, and its label/URL in decisions.services.records.EVIDENCE_KINDS.
 EVIDENCE_TARGETS: dict[str, str] = {
     EvidenceKind.WORKSHEET: "worksheet",
-    EvidenceKind.EVALUATION: "evaluation",
+    EvidenceKind.ASSESSMENT: "assessment",
 }
 
 
@@ -239,8 +148,8 @@ class EvidenceLink(TeamOwned):
     worksheet = models.ForeignKey(
         Worksheet, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence_links"
     )
-    evaluation = models.ForeignKey(
-        "Evaluation",
+    assessment = models.ForeignKey(
+        Assessment,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -258,7 +167,7 @@ class EvidenceLink(TeamOwned):
                 fields=["decision", "worksheet"], name="evidence_link_unique_worksheet"
             ),
             models.UniqueConstraint(
-                fields=["decision", "evaluation"], name="evidence_link_unique_evaluation"
+                fields=["decision", "assessment"], name="evidence_link_unique_assessment"
             ),
         ]
 
@@ -268,196 +177,3 @@ class EvidenceLink(TeamOwned):
     @property
     def target(self) -> models.Model:
         return getattr(self, EVIDENCE_TARGETS[self.kind])
-
-
-def workload_roi_data(workload: Workload, *, price_rows=None) -> dict:
-    """The workload's ROI inputs before observation: its parameters, its policy, and prices from
-    the price table for `model` / `ft_model` (an explicit price parameter always wins)."""
-    from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
-
-    data = dict(workload.parameters)
-    data["policy"] = workload.policy
-    rows = price_rows
-    price = price_for(workload.team, workload.model, rows=rows) if workload.model else None
-    if price is not None:
-        data.setdefault("input_price_per_1m", price.input_per_1m)
-        data.setdefault("output_price_per_1m", price.output_per_1m)
-        if price.training_per_1m is not None:
-            data.setdefault("training_price_per_1m", price.training_per_1m)
-    if workload.ft_model:
-        # Stored parameters are JSON numbers; prices are Decimals.
-        multiplier = Decimal(str(data.get("ft_price_multiplier", DEFAULT_FT_MULTIPLIER)))
-        ft_price = price_for(workload.team, workload.ft_model, ft_multiplier=multiplier, rows=rows)
-        if ft_price is not None:
-            data.setdefault("ft_input_price_per_1m", ft_price.input_per_1m)
-            data.setdefault("ft_output_price_per_1m", ft_price.output_per_1m)
-    return data
-
-
-# ---------------------------------------------------------------------------------------------
-# Live usage, evaluations and switch flags
-# ---------------------------------------------------------------------------------------------
-
-
-class UsageRecord(TeamOwned):
-    """Usage of one workload over one period, as pushed by a service (POST /api/v1/usage).
-
-    Written only by `decisions.usage_ingest` (bulk, idempotent on the client's `id`).
-    """
-
-    # Each index costs every ingested row; the two foreign keys are already the leading columns
-    # of the unique (team, client_id) and the (workload, period_start) indexes.
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", db_index=False)
-    workload = models.ForeignKey(
-        Workload, on_delete=models.CASCADE, related_name="usage", db_index=False
-    )
-    # NULL, not "", when the client sent no id: NULLs never collide in the unique constraint.
-    client_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
-    period_start = models.DateTimeField()
-    period_end = models.DateTimeField()
-    requests = models.BigIntegerField()
-    input_tokens = models.BigIntegerField()
-    output_tokens = models.BigIntegerField()
-    approach = models.CharField(max_length=10, choices=Approach.choices, blank=True)
-    model = models.CharField(max_length=200, blank=True)
-    latency_p50_ms = models.FloatField(null=True, blank=True)
-    latency_p99_ms = models.FloatField(null=True, blank=True)
-    format_errors = models.BigIntegerField(null=True, blank=True)
-    cost_usd = models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["workload", "period_start"]
-        constraints = [
-            # The idempotency key: a client id is stored once per team (NULLs never collide).
-            models.UniqueConstraint(fields=["team", "client_id"], name="usage_unique_client_id"),
-            models.CheckConstraint(
-                condition=models.Q(period_end__gt=models.F("period_start")),
-                name="usage_period_order",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(requests__gte=0, input_tokens__gte=0, output_tokens__gte=0),
-                name="usage_counts_non_negative",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(format_errors__isnull=True)
-                | models.Q(format_errors__gte=0, format_errors__lte=models.F("requests")),
-                name="usage_format_errors_range",
-            ),
-        ]
-        indexes = [models.Index(fields=["workload", "period_start"], name="usage_workload_start")]
-
-    def __str__(self) -> str:
-        return f"{self.workload_id} {self.period_start:%Y-%m-%d %H:%M} {self.requests} requests"
-
-
-class Evaluation(TeamOwned):
-    """One re-evaluation of a workload: the observed metrics, the ROI inputs built from them and
-    the workload's parameters, the ROI outputs and the recommendation, frozen at that time."""
-
-    class Reason(models.TextChoices):
-        USAGE = "usage", "New usage"
-        PARAMETERS = "parameters", "Parameters changed"
-        PRICES = "prices", "Prices changed"
-        BENCHMARK = "benchmark", "Benchmark finished"
-        SWEEP = "sweep", "Periodic sweep"
-        MANUAL = "manual", "Requested by a user"
-        DEMO = "demo", "Demo data"
-
-    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="evaluations")
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    current_approach = models.CharField(max_length=10, choices=Approach.choices)
-    observed = models.JSONField(default=dict)  # window, R, mean tokens, p99, format error rate
-    inputs = models.JSONField(default=dict)  # roi.RoiInputs.as_dict(), or the raw data if invalid
-    outputs = models.JSONField(default=dict)  # roi.RoiResult.as_dict()
-    recommendation = models.CharField(max_length=10, choices=Approach.choices, blank=True)
-    errors = models.JSONField(default=list, blank=True)  # [{"field", "message"}] when invalid
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["workload", "-created_at"], name="evaluation_latest")]
-
-    def __str__(self) -> str:
-        return f"{self.workload} evaluation {self.created_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def disagrees(self) -> bool:
-        return bool(self.recommendation) and self.recommendation != self.current_approach
-
-
-class FlagStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    DISMISSED = "dismissed", "Dismissed"
-    RESOLVED = "resolved", "Resolved"
-
-
-class SwitchFlagQuerySet(models.QuerySet):
-    def for_team(self, team) -> SwitchFlagQuerySet:
-        return self.filter(team=team)
-
-    def live(self) -> SwitchFlagQuerySet:
-        """Flags that still apply: the recommendation has not agreed with the approach since."""
-        return self.filter(resolved_at__isnull=True)
-
-    def needing_attention(self) -> SwitchFlagQuerySet:
-        return self.live().filter(status=FlagStatus.OPEN)
-
-
-class SwitchFlag(TeamOwned):
-    """ "The evidence says switch": raised when an evaluation recommends another approach than the
-    workload's current one, closed (resolved_at) when a later evaluation agrees again.
-
-    A flag stays live (resolved_at is null) while open, acknowledged or dismissed; at most one
-    live flag per workload (database constraint).
-    """
-
-    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="flags")
-    evaluation = models.ForeignKey(
-        Evaluation, null=True, on_delete=models.SET_NULL, related_name="flags"
-    )
-    from_approach = models.CharField(max_length=10, choices=Approach.choices)
-    to_approach = models.CharField(max_length=10, choices=Approach.choices)
-    status = models.CharField(max_length=12, choices=FlagStatus.choices, default=FlagStatus.OPEN)
-    reasons = models.JSONField(default=list)
-    figures = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    status_changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    status_changed_at = models.DateTimeField(null=True, blank=True)
-    dismiss_reason = models.TextField(blank=True)
-    decision = models.ForeignKey(
-        DecisionRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags"
-    )
-
-    objects = SwitchFlagQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workload"],
-                condition=models.Q(resolved_at__isnull=True),
-                name="switchflag_one_live_per_workload",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(status__in=FlagStatus.values), name="switchflag_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=~models.Q(status=FlagStatus.RESOLVED)
-                | models.Q(resolved_at__isnull=False),
-                name="switchflag_resolved_has_time",
-            ),
-        ]
-        indexes = [models.Index(fields=["team", "status"], name="switchflag_team_status")]
-
-    def __str__(self) -> str:
-        return f"{self.workload}: {self.from_approach} → {self.to_approach} ({self.status})"
-
-    @property
-    def is_live(self) -> bool:
-        return self.resolved_at is None

@@ -1,9 +1,9 @@
-"""Revisit triggers of a decision record: validation, plain-words descriptions, evaluation.
+"""Revisit triggers of a decision record: validation, plain-words descriptions, assessment.
 
 A trigger is `{"metric": …, "comparator": …, "threshold": …}`, e.g. `monthly_requests > 100000`:
-"document why you chose and what would trigger a switch". Workload evaluations call
+"document why you chose and what would trigger a switch". Workload assessments call
 :func:`evaluate_triggers` with their figures; every trigger that holds is a reason to revisit.
-Pure Python (no Django), so the same rules serve forms, the API, imports and evaluations.
+Pure Python (no Django), so the same rules serve forms, the API, imports and assessments.
 """
 
 from __future__ import annotations

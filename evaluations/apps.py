@@ -5,3 +5,15 @@ from django.apps import AppConfig
 
 class EvaluationsConfig(AppConfig):
     name = "evaluations"
+
+    def ready(self) -> None:
+        from teams.signals import team_created
+
+        team_created.connect(_seed_prices, dispatch_uid="evaluations-team-created")
+
+
+def _seed_prices(sender, *, team, **kwargs) -> None:
+    # Imported here: pricing imports models, which are not ready when this module loads.
+    from evaluations.pricing import seed_default_prices
+
+    seed_default_prices(team)

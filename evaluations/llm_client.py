@@ -1,10 +1,12 @@
 """The one way Crossover calls a model: the official `openai` client, OpenAI-compatible endpoints.
 
 Build a client with `make_client` / `make_async_client` (base URL, key, timeout, retries — the
-client itself retries 429, 5xx and timeouts with backoff, honouring `retry-after`), then call
-`chat` / `achat` for one chat completion. Those never raise for a failed call: the failure is
-described in `ChatResult.error`, so a benchmark can record it next to the item. Files and
-fine-tuning jobs use the same client objects (`client.files`, `client.fine_tuning.jobs`).
+client itself retries 429, 5xx and timeouts with backoff, honouring `retry-after`; it follows no
+redirect, since one could lead to an address the outgoing-URL check refused), then call
+`chat` / `achat` for one chat completion, or `list_models` to see what an endpoint serves.
+These never raise for a failed call: the failure is described in `error`, so a benchmark can
+record it next to the item. Files and fine-tuning jobs use the same client objects
+(`client.files`, `client.fine_tuning.jobs`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import openai
+
+from evaluations.demo_llm.profiles import OWNER as SIMULATED_OWNER
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 2
@@ -60,7 +64,11 @@ def make_client(
     max_retries: int = DEFAULT_MAX_RETRIES,
 ) -> openai.OpenAI:
     return openai.OpenAI(
-        base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout, max_retries=max_retries
+        base_url=base_url,
+        api_key=api_key or NO_KEY,
+        timeout=timeout,
+        max_retries=max_retries,
+        http_client=openai.DefaultHttpxClient(follow_redirects=False),
     )
 
 
@@ -72,7 +80,11 @@ def make_async_client(
     max_retries: int = DEFAULT_MAX_RETRIES,
 ) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(
-        base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout, max_retries=max_retries
+        base_url=base_url,
+        api_key=api_key or NO_KEY,
+        timeout=timeout,
+        max_retries=max_retries,
+        http_client=openai.DefaultAsyncHttpxClient(follow_redirects=False),
     )
 
 
@@ -144,3 +156,36 @@ async def achat(
     except openai.OpenAIError as error:
         return _failure(error, model, started)
     return _result(response, model, started)
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    """What `GET /models` answered: model ids (sorted), or what went wrong (`error`)."""
+
+    models: list[str]
+    simulated: bool  # every model says it is simulated (the demo endpoint)
+    latency_ms: float
+    error: ChatError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def list_models(client: openai.OpenAI) -> ModelListing:
+    """The models an endpoint serves (its first page, which is all that most endpoints have)."""
+    started = time.perf_counter()
+    try:
+        data = list(client.models.list().data or [])
+    except openai.OpenAIError as error:
+        return ModelListing([], False, _since(started), describe_error(error))
+    except (TypeError, ValueError, AttributeError):  # a 200 that is not a model list
+        error = ChatError("bad_response", "The answer to GET /models is not a list of models.")
+        return ModelListing([], False, _since(started), error)
+    ids = sorted({model_id for m in data if isinstance(model_id := getattr(m, "id", None), str)})
+    simulated = bool(data) and all(getattr(m, "owned_by", None) == SIMULATED_OWNER for m in data)
+    return ModelListing(ids, simulated, _since(started))
+
+
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

@@ -1,9 +1,13 @@
-"""Forms of the team settings pages. They only parse input: the services validate and write."""
+"""Forms of the team settings pages and the login page. They only parse input: the services
+validate and write."""
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 
+from teams import login_throttle
 from teams.models import Role, Scope, WebhookEvent
 
 SCOPE_HELP = {
@@ -57,3 +61,30 @@ class WebhookForm(forms.Form):
 
 class WebhookEditForm(WebhookForm):
     is_active = forms.BooleanField(label="Active", required=False)
+
+
+class ThrottledLoginMixin:
+    """For Django's login forms (the site's and the admin's): refuses sign-ins while their
+    username or address is throttled (teams.login_throttle) and counts the failures."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        wait = login_throttle.wait_seconds(request=self.request, username=username)
+        if wait:
+            self.throttled_for = wait
+            raise forms.ValidationError(login_throttle.refusal(wait), code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            login_throttle.record_failure(request=self.request, username=username)
+            raise
+        login_throttle.record_success(request=self.request, username=username)
+        return cleaned
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass

@@ -21,25 +21,32 @@ ALLOWED_SCHEMES = ("http", "https")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+class RefusedURL(ValidationError):
+    """The rule refuses this URL whatever happens next (scheme, credentials, a private
+    address): retrying is pointless. A host that does not resolve is a plain ValidationError,
+    since DNS may answer later."""
+
+
 def check_outgoing_url(url: str, *, field: str = "url") -> str:
-    """Return `url` when the server may call it, else raise ValidationError({field: reason})."""
+    """Return `url` when the server may call it, else raise ValidationError({field: reason})
+    (RefusedURL when no later attempt can succeed)."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port  # raises ValueError for a port that is not a number or out of range
     except ValueError:
-        raise ValidationError({field: "This is not a valid URL."}) from None
+        raise RefusedURL({field: "This is not a valid URL."}) from None
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        raise ValidationError({field: "Only http:// and https:// URLs are allowed."})
+        raise RefusedURL({field: "Only http:// and https:// URLs are allowed."})
     host = parts.hostname
     if not host:
-        raise ValidationError({field: "The URL has no host name."})
+        raise RefusedURL({field: "The URL has no host name."})
     if parts.username or parts.password:
-        raise ValidationError({field: "Put credentials in the secret, not in the URL."})
+        raise RefusedURL({field: "Put credentials in the secret, not in the URL."})
     if settings.ALLOW_PRIVATE_NETWORK_TARGETS:
         return url.strip()
     for address in resolve(host, port or (443 if parts.scheme == "https" else 80), field=field):
         if not is_public(address):
-            raise ValidationError(
+            raise RefusedURL(
                 {
                     field: f"{host} resolves to {address}, a private, loopback or link-local "
                     "address; the server does not call those."

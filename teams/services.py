@@ -31,7 +31,8 @@ from teams.models import (
     WebhookEvent,
     hash_token,
 )
-from teams.netguard import check_outgoing_url
+from teams.netguard import RefusedURL, check_outgoing_url
+from teams.signals import team_created
 from teams.webhooks import SIGNATURE_HEADER, signature_header
 
 logger = logging.getLogger(__name__)
@@ -39,9 +40,8 @@ User = get_user_model()
 
 
 def team_create(*, slug: str, name: str = "", admin=None) -> Team:
-    """Create a team (its default prices included), optionally with a first admin."""
-    from evaluations.pricing import seed_default_prices
-
+    """Create a team, optionally with a first admin; apps add their defaults (the price table)
+    through `team_created`."""
     slug = slug.strip().lower()
     if not slug or slugify(slug) != slug:
         raise ValidationError({"slug": "Use lowercase letters, digits and hyphens only."})
@@ -51,7 +51,7 @@ def team_create(*, slug: str, name: str = "", admin=None) -> Team:
         team = Team.objects.create(slug=slug, name=name or slug.replace("-", " ").title())
         if admin is not None:
             Membership.objects.create(team=team, user=admin, role=Role.ADMIN)
-        seed_default_prices(team)
+        team_created.send(sender=Team, team=team)
     return team
 
 
@@ -237,10 +237,20 @@ def webhook_deliver(*, delivery_id: int) -> DeliveryOutcome:
     ).update(attempts=attempt)
     if claimed != 1:
         return DeliveryOutcome("skipped")
-    if delivery.webhook.is_active:
-        status_code, error = _post(delivery)
-    else:
+    # final: no later attempt can succeed, so the delivery fails now instead of retrying.
+    final = True
+    if not delivery.webhook.is_active:
         status_code, error = None, "The webhook was disabled before this delivery was sent."
+    else:
+        try:
+            # Checked again now: the host may resolve elsewhere than when it was saved.
+            url = check_outgoing_url(delivery.webhook.url)
+        except RefusedURL as exc:
+            status_code, error = None, f"Refused by the outgoing address rule: {_reason(exc)}"
+        except ValidationError as exc:  # the host does not resolve (yet)
+            status_code, error, final = None, _reason(exc), False
+        else:
+            (status_code, error), final = _post(delivery, url), False
     now = timezone.now()
     if error is None:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
@@ -251,7 +261,7 @@ def webhook_deliver(*, delivery_id: int) -> DeliveryOutcome:
             next_attempt_at=None,
         )
         return DeliveryOutcome(WebhookDelivery.Status.DELIVERED)
-    if attempt >= settings.WEBHOOK_MAX_ATTEMPTS or not delivery.webhook.is_active:
+    if attempt >= settings.WEBHOOK_MAX_ATTEMPTS or final:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=WebhookDelivery.Status.FAILED,
             response_status=status_code,
@@ -269,13 +279,12 @@ def webhook_deliver(*, delivery_id: int) -> DeliveryOutcome:
     return DeliveryOutcome(WebhookDelivery.Status.RETRYING, retry_in)
 
 
-def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
-    """POST the signed body; returns (HTTP status or None, error message or None)."""
-    try:
-        # Checked again now: the host may resolve elsewhere than when the webhook was saved.
-        url = check_outgoing_url(delivery.webhook.url)
-    except ValidationError as exc:
-        return None, " ".join(exc.messages)
+def _reason(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _post(delivery: WebhookDelivery, url: str) -> tuple[int | None, str | None]:
+    """POST the signed body to the checked `url`; returns (HTTP status or None, error or None)."""
     body = delivery_body(delivery)
     headers = {
         "Content-Type": "application/json",

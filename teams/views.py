@@ -1,25 +1,34 @@
 from __future__ import annotations
 
+import sys
+
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from config.cache import cache_status
+from config.cache import failures as cache_failures
 from config.celery import app as celery_app
 from teams import services
+from teams.api.errors import is_database_unavailable, json_error
 from teams.forms import (
+    LoginForm,
     MemberAddForm,
     MemberRoleForm,
     TokenCreateForm,
     WebhookEditForm,
     WebhookForm,
 )
+from teams.middleware import is_api, service_unavailable
 from teams.models import ApiToken, Membership, Role, Webhook, WebhookDelivery
 from teams.scoping import team_view
 
@@ -27,6 +36,21 @@ from teams.scoping import team_view
 # (post/redirect/get), so that reloading the page neither shows it again nor creates another.
 ONCE_KEY = "teams.show_once"
 DELIVERY_LOG_LENGTH = 50
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page with throttled sign-ins: a throttled attempt is a 429."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        wait = getattr(form, "throttled_for", 0)
+        if wait:
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -40,14 +64,21 @@ def _first_team_or_none(request: HttpRequest) -> HttpResponse:
     membership = request.user.memberships.select_related("team").order_by("team__name").first()
     if membership is None:
         return render(request, "teams/no_team.html")
-    return redirect("decisions:dashboard", team_slug=membership.team.slug)
+    return redirect("workloads:dashboard", team_slug=membership.team.slug)
 
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """503 when the database or the broker is down; a cache outage only degrades (throttling
+    fails open), so the process stays in service and says so."""
     checks = {"database": _check_database(), "broker": _check_broker()}
+    cache = cache_status()
     ok = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ok else "error", **checks}, status=200 if ok else 503)
+    status = "error" if not ok else "ok" if cache == "ok" else "degraded"
+    return JsonResponse(
+        {"status": status, **checks, "cache": cache, "cache_failures": cache_failures.count},
+        status=200 if ok else 503,
+    )
 
 
 def _check_database() -> str:
@@ -268,6 +299,17 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.webhook_delete(webhook=hook)
     messages.success(request, f"Webhook {hook.url} deleted.")
     return redirect("teams:webhooks", team_slug=request.team.slug)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500, for errors no middleware answered (a 404 page that could not load the user,
+    a session that could not be saved): a database outage is a 503, anything else the 500
+    page, or the API's error body under /api/."""
+    if is_database_unavailable(sys.exception()):
+        return service_unavailable(request)
+    if is_api(request):
+        return json_error(500, "Server error.")
+    return HttpResponseServerError(render_to_string("500.html"))
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

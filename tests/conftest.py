@@ -222,6 +222,8 @@ def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "DEBUG": "1" if settings.DEBUG else "0",
         "SECRET_KEY": settings.SECRET_KEY,
+        # The worker must decrypt the provider keys this process encrypted.
+        "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "ALLOW_PRIVATE_NETWORK_TARGETS": "1" if settings.ALLOW_PRIVATE_NETWORK_TARGETS else "0",
         **live_worker_env,
     }
@@ -270,11 +272,21 @@ def broker_down(monkeypatch):
 
     conf = app.conf
     saved = conf.broker_url, conf.broker_transport_options
-    app.close()
+    _drop_broker_connections(app)
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     conf.broker_url = "redis://127.0.0.1:1/0"
     conf.broker_transport_options = {"max_retries": 0}
     yield
-    app.close()
+    _drop_broker_connections(app)
     monkeypatch.undo()
     conf.broker_url, conf.broker_transport_options = saved
+
+
+def _drop_broker_connections(app) -> None:
+    # Forget the pools, so the next publish connects to the broker configured now. Not
+    # `app.close()`: it also unregisters the app (task modules imported later would not register
+    # their tasks with it) and keeps the producer pool, which would keep publishing to the
+    # previous broker for the rest of the session. Closing the pools is not an option either:
+    # kombu shares them process-wide by connection URL.
+    app._pool = None
+    app.amqp._producer_pool = None

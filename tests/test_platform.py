@@ -17,7 +17,14 @@ pytestmark = pytest.mark.django_db
 def test_healthz_reports_database_and_broker(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    body = response.json()
+    assert {k: body[k] for k in ("status", "database", "broker", "cache")} == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "cache": "ok",
+    }
+    assert isinstance(body["cache_failures"], int)
 
 
 def test_healthz_is_503_when_the_broker_is_down(client, broker_down):
@@ -137,6 +144,7 @@ def test_production_settings_pass_the_deploy_checks():
         "DEBUG": "0",
         "SECRET_KEY": "x" * 60 + "-production-like-secret-key",
         "ALLOWED_HOSTS": "crossover.example.com",
+        "FIELD_ENCRYPTION_KEY": "cHJvZHVjdGlvbi1saWtlLWZpZWxkLWVuY3J5cHRpb24=",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -17,27 +17,27 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from decisions import madr, roi, triggers
+from decisions import madr, triggers
 from decisions.models import (
     EVIDENCE_TARGETS,
-    Approach,
     DecisionRecord,
     DecisionRevision,
     DecisionStatus,
-    Evaluation,
     EvidenceKind,
     EvidenceLink,
-    Workload,
-    Worksheet,
 )
 from teams.models import Team, WebhookEvent
 from teams.services import webhook_emit
+from workloads import roi
+from workloads.models import Approach, Assessment, SwitchFlag, Workload, Worksheet
+from workloads.services.flags import flag_link_decision
 
 S = DecisionStatus
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -102,20 +102,20 @@ EVIDENCE_KINDS: dict[str, EvidenceSpec] = {
             f"(recommends {w.get_recommendation_display().lower()})"
         ),
         page=lambda w: (
-            "decisions:worksheet_detail",
+            "workloads:worksheet_detail",
             {"slug": w.workload.slug, "version": w.version},
         ),
         ref=lambda w: {"workload": w.workload.slug, "version": w.version},
         lookup=lambda ref: Q(workload__slug=ref.get("workload"), version=ref.get("version")),
         related=("workload",),
     ),
-    EvidenceKind.EVALUATION: EvidenceSpec(
-        model=Evaluation,
+    EvidenceKind.ASSESSMENT: EvidenceSpec(
+        model=Assessment,
         label=lambda e: (
-            f"{e.workload.name} evaluation of {e.created_at:%Y-%m-%d %H:%M} UTC"
+            f"{e.workload.name} assessment of {e.created_at:%Y-%m-%d %H:%M} UTC"
             + (f" (recommends {e.recommendation})" if e.recommendation else "")
         ),
-        page=lambda e: ("decisions:workload_detail", {"slug": e.workload.slug}),
+        page=lambda e: ("workloads:workload_detail", {"slug": e.workload.slug}),
         ref=lambda e: {"workload": e.workload.slug, "created_at": e.created_at.isoformat()},
         lookup=lambda ref: Q(workload__slug=ref.get("workload"), created_at=ref.get("created_at")),
         related=("workload",),
@@ -230,11 +230,7 @@ _SEARCHED = ("title", "context_and_problem_statement", "chosen_option", "justifi
 
 
 def _text_search(qs: models.QuerySet, q: str) -> models.QuerySet:
-    from django.db import connection
-
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
         vector = SearchVector("title", weight="A", config="english") + SearchVector(
             *_SEARCHED[1:], weight="B", config="english"
         )
@@ -257,6 +253,16 @@ def workload_decisions(workload: Workload) -> models.QuerySet[DecisionRecord]:
         .filter(workload=workload)
         .prefetch_related("supersedes", "superseded_by")
         .order_by("date", "number")
+    )
+
+
+def workload_accepted_decision(workload: Workload) -> DecisionRecord | None:
+    """The decision the workload currently runs on: its latest accepted one."""
+    return (
+        DecisionRecord.objects.for_team(workload.team)
+        .filter(workload=workload, status=S.ACCEPTED)
+        .order_by("-date", "-number")
+        .first()
     )
 
 
@@ -948,6 +954,47 @@ def decision_create_from_worksheet(*, worksheet: Worksheet, author) -> DecisionR
         evidence=[worksheet],
         note=f"Created from {workload.name} worksheet v{worksheet.version}",
     )
+
+
+def decision_create_from_flag(*, flag: SwitchFlag, user) -> DecisionRecord:
+    """Open a draft decision record prefilled from the flag, with its assessment as evidence,
+    and acknowledge the flag."""
+    if flag.decision_id:
+        return flag.decision
+    workload = flag.workload
+    current = Approach(flag.from_approach).label
+    target = Approach(flag.to_approach).label
+    figures = "\n".join(
+        f"- {k.replace('_', ' ')}: {v}" for k, v in flag.figures.items() if v is not None
+    )
+    reasons = "\n".join(f"- {reason}" for reason in flag.reasons)
+    data = {
+        "title": f"Switch {workload.name} from {current.lower()} to {target.lower()}?",
+        "workload": workload.slug,
+        "approach": flag.to_approach,
+        "context_and_problem_statement": (
+            f"{workload.name} runs on {current.lower()}. The live assessment of "
+            f"{flag.created_at:%Y-%m-%d %H:%M} UTC recommends {target.lower()}.\n\n"
+            f"Why:\n{reasons}\n\nFigures at that assessment:\n{figures}"
+        ),
+        "decision_drivers": flag.reasons[1:],
+        "considered_options": [
+            {"title": f"Keep {current.lower()}", "description": "", "arguments": []},
+            {"title": f"Switch to {target.lower()}", "description": "", "arguments": []},
+        ],
+    }
+    evidence = [flag.assessment] if flag.assessment_id else []
+    with transaction.atomic():
+        decision = decision_create(
+            team=flag.team,
+            author=user,
+            data=data,
+            evidence=evidence,
+            note=f"Started from switch flag #{flag.pk}.",
+        )
+        flag.decision = decision
+        flag_link_decision(flag=flag, decision=decision, user=user)
+    return decision
 
 
 def worksheet_triggers(inputs: Mapping, limit: int = 3) -> list[dict]:

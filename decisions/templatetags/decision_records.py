@@ -23,6 +23,12 @@ def workload_timeline(workload):
     return list(svc.workload_decisions(workload))
 
 
+@register.simple_tag
+def accepted_decision(workload):
+    """The workload's current accepted decision (the latest), or None."""
+    return svc.workload_accepted_decision(workload)
+
+
 @register.filter
 def describe_trigger(trigger: dict) -> str:
     return triggers.describe_trigger(trigger)

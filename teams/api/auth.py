@@ -97,6 +97,9 @@ class TeamScopePermission(BasePermission):
     message = "This token lacks the required scope."
 
     def has_permission(self, request: Request, view) -> bool:
+        if request.method == "OPTIONS":
+            # It describes the view, never the team's data (teams.api.metadata).
+            return True
         write = request.method not in SAFE_METHODS
         scope = getattr(view, "write_scope" if write else "read_scope", None)
         token = request_token(request)

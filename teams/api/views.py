@@ -1,13 +1,55 @@
-"""The base for every team-scoped API view."""
+"""The bases of every API view: team-scoped (`TeamAPIView`) or stateless (`StatelessAPIView`).
+
+Both check a request body before the handler runs, whether or not the handler reads it: a body
+no parser of the view takes is a 415, a body in a charset other than UTF-8 too, a body over the
+size limit a 413, and what teams.api.parsers refuses (depth, NUL, range) a 400, even when the
+view brings its own parser.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.http import parse_header_parameters
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.generics import GenericAPIView
 
 from teams.api.auth import IsAuthenticatedCaller, TeamScopePermission, api_team
+from teams.api.parsers import MAX_DEPTH, JSONParser, check_json_value, too_large
+
+UTF8 = {"utf-8", "utf8"}
 
 
-class TeamAPIView(GenericAPIView):
+class CheckedBodyMixin:
+    """The body checks of the module docstring, run once the caller is authenticated."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttling
+        meta = request._request.META
+        length = meta.get("CONTENT_LENGTH") or "0"
+        has_body = (length.isdigit() and int(length) > 0) or "HTTP_TRANSFER_ENCODING" in meta
+        if not has_body or request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        if length.isdigit() and int(length) > settings.API_MAX_BODY_BYTES:
+            raise too_large()
+        parser = self.get_content_negotiator().select_parser(request, self.get_parsers())
+        if parser is None:
+            raise UnsupportedMediaType(request.content_type)
+        charset = parse_header_parameters(request.content_type)[1].get("charset")
+        if charset is not None and charset.lower() not in UTF8:
+            raise UnsupportedMediaType(
+                request.content_type, detail=f"Send UTF-8 JSON, not {charset}."
+            )
+        # Parse now, so that a hostile body is refused even by a handler that ignores it, and
+        # check what a view's own parser let through as the API's parser would have.
+        try:
+            data = request.data
+        except RecursionError:
+            raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.") from None
+        if not isinstance(parser, JSONParser):
+            check_json_value(data)
+
+
+class TeamAPIView(CheckedBodyMixin, GenericAPIView):
     """Subclasses set `read_scope`/`write_scope` and use `self.team` to scope every query.
 
     A subclass that sets `queryset` gets it filtered to `self.team` by `get_queryset()`, so
@@ -43,7 +85,7 @@ class TeamAPIView(GenericAPIView):
         return super().get_queryset().filter(team=self.team)
 
 
-class StatelessAPIView(GenericAPIView):
+class StatelessAPIView(CheckedBodyMixin, GenericAPIView):
     """For endpoints that read and store no team data (pure computations such as the ROI
     engine): any valid token or session may call them, whatever its team or scopes."""
 

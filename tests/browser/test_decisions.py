@@ -7,10 +7,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from decisions import roi
-from decisions.models import Workload
-from decisions.services.workloads import workload_create
-from decisions.services.worksheets import worksheet_create
+from workloads import roi
+from workloads.models import Workload
+from workloads.services.workloads import workload_create
+from workloads.services.worksheets import worksheet_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from decisions.models import SwitchFlag
+from workloads.models import SwitchFlag
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,8 +38,8 @@ def test_demo_flag_on_the_dashboard_leads_to_a_drafted_decision(live_server, pag
     assert flag.status == "acknowledged" and decision.status == "draft"
     assert decision.workload.slug == "ticket-classifier"
     assert decision.approach == flag.to_approach
-    assert [link.evaluation_id for link in decision.evidence_links.all()] == [flag.evaluation_id]
-    # The draft opens, ready to be completed, with the evaluation as its evidence.
+    assert [link.assessment_id for link in decision.evidence_links.all()] == [flag.assessment_id]
+    # The draft opens, ready to be completed, with the assessment as its evidence.
     expect(page).to_have_url(re.compile(f"/decisions/{decision.number}/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(decision.title)
-    expect(page.get_by_text("Support ticket classifier evaluation of").first).to_be_visible()
+    expect(page.get_by_text("Support ticket classifier assessment of").first).to_be_visible()

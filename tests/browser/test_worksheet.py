@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from decisions.services.workloads import workload_create
+from workloads.services.workloads import workload_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

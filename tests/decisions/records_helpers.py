@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from decisions import roi
-from decisions.models import DecisionRecord, Workload, Worksheet
+from decisions.models import DecisionRecord
 from decisions.services.records import decision_create
+from workloads import roi
+from workloads.models import Workload, Worksheet
 
 # Seed 000's worked example, with effort figures so that fine-tuning can pay back.
 WORKSHEET_INPUTS = {

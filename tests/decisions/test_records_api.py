@@ -11,7 +11,7 @@ import yaml
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from decisions.models import DecisionRecord, DecisionRevision, DecisionStatus, Workload
+from decisions.models import DecisionRecord, DecisionRevision, DecisionStatus
 from decisions.services import records as svc
 from tests.decisions.records_helpers import (
     build_log,
@@ -19,6 +19,7 @@ from tests.decisions.records_helpers import (
     make_decision,
     make_workload,
 )
+from workloads.models import Workload
 
 S = DecisionStatus
 URL = "/api/v1/decisions"

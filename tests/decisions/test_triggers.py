@@ -1,4 +1,4 @@
-"""Revisit triggers: validation with field paths, plain-words descriptions, evaluation."""
+"""Revisit triggers: validation with field paths, plain-words descriptions, assessment."""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ def test_only_admins_see_the_settings(client, team, member_factory, role):
 
 def test_viewer_can_read_team_pages_but_not_write(client, team, member_factory):
     client.force_login(member_factory(team, Role.VIEWER))
-    dashboard = reverse("decisions:dashboard", args=[team.slug])
+    dashboard = reverse("workloads:dashboard", args=[team.slug])
     assert client.get(dashboard).status_code == 200
     assert client.post(dashboard).status_code == 403
 
@@ -105,14 +105,14 @@ def test_member_list_has_no_n_plus_one(
 def test_team_switcher_lists_the_users_teams(admin_client, team, other_team, user):
     Membership.objects.create(team=other_team, user=user, role=Role.VIEWER)
     html = admin_client.get(members_url(team)).content.decode()
-    assert reverse("decisions:dashboard", args=["globex"]) in html
+    assert reverse("workloads:dashboard", args=["globex"]) in html
     assert "Globex" in html
 
 
 def test_login_and_logout(client, user, team):
     response = client.post(reverse("login"), {"username": user.username, "password": "pw-123456"})
     assert response.status_code == 302
-    assert client.get(reverse("home")).url == reverse("decisions:dashboard", args=[team.slug])
+    assert client.get(reverse("home")).url == reverse("workloads:dashboard", args=[team.slug])
     client.post(reverse("logout"))
     assert client.get(reverse("home")).url == reverse("login")
 

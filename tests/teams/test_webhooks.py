@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -207,15 +208,34 @@ def test_failed_attempts_back_off_exponentially_then_give_up(team, hook, http_re
     assert len(http_receiver.requests) == 3
 
 
-def test_delivery_time_check_refuses_a_private_address(team, hook, http_receiver, settings):
+def test_a_private_address_at_delivery_time_fails_at_once_with_the_reason(
+    team, hook, http_receiver, settings
+):
+    settings.WEBHOOK_MAX_ATTEMPTS = 6
     [delivery] = services.webhook_emit(team=team, event="flag.raised", payload={})
     settings.ALLOW_PRIVATE_NETWORK_TARGETS = False  # e.g. DNS now points somewhere private
 
     outcome = services.webhook_deliver(delivery_id=delivery.pk)
 
-    assert outcome.status == "retrying"
+    assert (outcome.status, outcome.retry_in) == ("failed", None)
     assert http_receiver.requests == []
-    assert "private, loopback or link-local" in WebhookDelivery.objects.get().last_error
+    stored = WebhookDelivery.objects.get()
+    assert (stored.status, stored.attempts, stored.next_attempt_at) == ("failed", 1, None)
+    assert stored.last_error.startswith("Refused by the outgoing address rule: 127.0.0.1")
+    assert "private, loopback or link-local" in stored.last_error
+    # Nothing re-queues it: the sweep only picks pending and retrying deliveries.
+    assert services.webhook_requeue_stale(older_than=timedelta(0)) == 0
+
+
+def test_a_host_that_does_not_resolve_at_delivery_time_is_retried(team, settings):
+    # A label over 63 characters fails to resolve locally, without asking any DNS server.
+    hook = Webhook.objects.create(
+        team=team, url=f"http://{'a' * 64}.example/h", events=["flag.raised"], secret="s"
+    )
+    [delivery] = services.webhook_emit(team=team, event="flag.raised", payload={})
+    outcome = services.webhook_deliver(delivery_id=delivery.pk)
+    assert outcome.status == "retrying"
+    assert "does not resolve" in hook.deliveries.get().last_error
 
 
 def test_unreachable_receiver_is_recorded_as_an_error(team, private_targets_allowed):

@@ -10,7 +10,7 @@ from django.db import transaction
 from teams.models import Membership, Role, Team
 from teams.services import team_create
 
-DEMO_APPS = ("teams", "prompts", "evaluations", "decisions")
+DEMO_APPS = ("teams", "prompts", "evaluations", "workloads", "decisions")
 
 
 class Command(BaseCommand):

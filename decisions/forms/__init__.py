@@ -1,1 +1,0 @@
-"""Forms of the decisions app, one module per feature."""

@@ -1,1 +1,0 @@
-"""Forms of the evaluations app, one module per feature."""

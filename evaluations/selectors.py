@@ -1,0 +1,127 @@
+"""Shared reads of the evaluations app: dataset lists with their counts, and the leakage check."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from evaluations.models import Dataset, DatasetItem, Split
+
+# Groups shown with their items; every leaking group is counted.
+LEAKAGE_EXAMPLES = 25
+
+
+def datasets_with_counts(team) -> QuerySet[Dataset]:
+    """The team's datasets, each annotated with `item_count` and `<split>_count` (one query)."""
+    counts = {f"{split}_count": Count("items", filter=Q(items__split=split)) for split in Split}
+    return Dataset.objects.for_team(team).annotate(
+        item_count=Count("items"), unassigned_count=Count("items", filter=Q(items__split="")),
+        **counts,
+    )  # fmt: skip
+
+
+def split_counts(dataset: Dataset) -> dict[str, int]:
+    """Items per split, every split present; unassigned items under ""."""
+    found = dict(
+        DatasetItem.objects.filter(dataset=dataset)
+        .values_list("split")
+        .annotate(n=Count("id"))
+        .values_list("split", "n")
+    )
+    return {split: found.get(split, 0) for split in (*Split.values, "")}
+
+
+def tag_counts(dataset: Dataset) -> dict[str, int]:
+    """Every tag of the dataset's items with how many items carry it, most used first."""
+    counter: Counter[str] = Counter()
+    for tags in DatasetItem.objects.filter(dataset=dataset).values_list("tags", flat=True):
+        counter.update(tags)
+    return dict(sorted(counter.items(), key=lambda pair: (-pair[1], pair[0])))
+
+
+@dataclass
+class LeakGroup:
+    kind: str  # exact | normalised
+    items: list[DatasetItem]
+    splits: list[str]
+
+
+@dataclass
+class LeakageReport:
+    """Items whose text appears in more than one split (SPEC §7.2)."""
+
+    groups: int = 0
+    exact_groups: int = 0
+    items: int = 0
+    pairs: dict[str, int] = field(default_factory=dict)  # "train/test" → groups in both
+    examples: list[LeakGroup] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return self.groups == 0
+
+
+def dataset_leakage(dataset: Dataset, *, examples: int = LEAKAGE_EXAMPLES) -> LeakageReport:
+    """Duplicate groups (same normalised text) spread over several splits, in three queries.
+
+    A group is `exact` when all its items are identical, `normalised` when they differ only in
+    case, punctuation, spacing or variable names. Unassigned items are not in any split.
+    """
+    groups = (
+        DatasetItem.objects.filter(dataset=dataset)
+        .exclude(split="")
+        .values("text_hash")
+        .annotate(
+            splits=Count("split", distinct=True),
+            hashes=Count("content_hash", distinct=True),
+            n=Count("id"),
+        )
+        .filter(splits__gt=1)
+        .order_by("text_hash")
+    )
+    leaking = list(groups)
+    report = LeakageReport(
+        groups=len(leaking),
+        exact_groups=sum(1 for group in leaking if group["hashes"] == 1),
+        items=sum(group["n"] for group in leaking),
+    )
+    if not leaking:
+        return report
+    kinds = {g["text_hash"]: "exact" if g["hashes"] == 1 else "normalised" for g in leaking}
+    shown = [group["text_hash"] for group in leaking[:examples]]
+    by_hash: dict[str, list[DatasetItem]] = {key: [] for key in shown}
+    rows = (
+        DatasetItem.objects.filter(dataset=dataset, text_hash__in=shown)
+        .exclude(split="")
+        .order_by("position")
+    )
+    for item in rows:
+        by_hash[item.text_hash].append(item)
+    report.examples = [
+        LeakGroup(kinds[key], items, sorted({i.split for i in items}, key=Split.values.index))
+        for key, items in by_hash.items()
+    ]
+    report.pairs = _pairs(dataset, groups.values("text_hash"))
+    return report
+
+
+def _pairs(dataset: Dataset, hashes: QuerySet) -> dict[str, int]:
+    splits_of: dict[str, set[str]] = {}
+    rows = (
+        DatasetItem.objects.filter(dataset=dataset, text_hash__in=hashes)
+        .exclude(split="")
+        .values_list("text_hash", "split")
+        .distinct()
+    )
+    for key, split in rows:
+        splits_of.setdefault(key, set()).add(split)
+    pairs: Counter[str] = Counter()
+    order = Split.values
+    for present in splits_of.values():
+        ordered = sorted(present, key=order.index)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                pairs[f"{a}/{b}"] += 1
+    return dict(pairs)

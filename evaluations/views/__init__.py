@@ -1,1 +1,0 @@
-"""Browser views of the evaluations app, one module per feature."""

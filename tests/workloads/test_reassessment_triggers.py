@@ -1,0 +1,110 @@
+"""What else re-assesses a workload besides usage: its parameters, the price table; and where
+the live state shows (the workload page and GET /api/v1/workloads/{slug})."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from evaluations.models import ModelPrice
+from evaluations.services.prices import model_price_create, model_price_update
+from tests.workloads.usage_helpers import add_usage, make_workload
+from workloads.services import assessments
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    calls: list[tuple] = []
+    monkeypatch.setattr(
+        "workloads.tasks.assess_workload.apply_async", lambda args, **kw: calls.append(args)
+    )
+    return calls
+
+
+def flagged(team, slug="classifier"):
+    workload = make_workload(team, slug=slug)
+    now = datetime.now(UTC)
+    for day in range(1, 4):
+        add_usage(workload, now - timedelta(days=day, hours=1), requests=1000,
+                  input_tokens=1_800_000, format_errors=100)  # fmt: skip
+    assessments.assessment_create(workload=workload, reason="usage")
+    return workload
+
+
+def test_patching_parameters_through_the_api_requests_a_re_assessment(
+    team, api_client_factory, enqueued, django_capture_on_commit_callbacks
+):
+    workload = make_workload(team)
+    api = api_client_factory(team, "decisions:write")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.patch(
+            f"/api/v1/workloads/{workload.slug}",
+            {"parameters": {"monthly_requests": 2_000_000}},
+            format="json",
+        )
+    assert response.status_code == 200, response.json()
+    assert enqueued == [(workload.pk, "parameters")]
+
+
+def test_a_refused_patch_requests_nothing(
+    team, api_client_factory, enqueued, django_capture_on_commit_callbacks
+):
+    workload = make_workload(team)
+    api = api_client_factory(team, "decisions:write")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.patch(
+            f"/api/v1/workloads/{workload.slug}", {"parameters": {"epochs": -1}}, format="json"
+        )
+    assert response.status_code == 400
+    assert enqueued == []
+
+
+def test_a_price_change_re_assesses_every_workload_of_that_team_only(
+    team, other_team, enqueued, django_capture_on_commit_callbacks
+):
+    ours = [make_workload(team, slug="a"), make_workload(team, slug="b")]
+    make_workload(other_team, slug="theirs")
+    with django_capture_on_commit_callbacks(execute=True):
+        model_price_create(
+            team=team,
+            data={"model": "gpt-9", "input_per_1m": "1", "output_per_1m": "2"},
+        )
+    assert sorted(enqueued) == sorted((w.pk, "prices") for w in ours)
+    # Once the claims are released (the tasks ran), an edit asks again.
+    for workload in ours:
+        assessments.assessment_run(workload_id=workload.pk, reason="prices")
+    enqueued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        model_price_update(
+            price=ModelPrice.objects.get(team=team, model="gpt-9"), data={"input_per_1m": "3"}
+        )
+    assert len(enqueued) == 2
+
+
+def test_workload_api_includes_latest_assessment_and_open_flags(team, api_client_factory):
+    workload = flagged(team)
+    data = api_client_factory(team, "decisions:read").get(f"/api/v1/workloads/{workload.slug}")
+    body = data.json()
+    assert body["latest_assessment"]["recommendation"] == "hybrid"
+    assert [f["to_approach"] for f in body["open_flags"]] == ["hybrid"]
+    assert body["open_flags"][0]["workload"] == workload.slug
+
+
+def test_workload_page_shows_the_live_sections(admin_client, team):
+    workload = flagged(team)
+    text = admin_client.get(f"/t/{team.slug}/workloads/{workload.slug}/").content.decode()
+    assert "Latest assessment" in text
+    assert "format error rate 10% exceeds the 5% threshold" in text
+    assert 'data-chart="volume-chart"' in text
+
+
+def test_a_worksheet_about_a_live_workload_starts_from_observed_usage(admin_client, team):
+    workload = flagged(team)  # 3,000 requests, 10% format errors in the last days
+    page = admin_client.get(f"/t/{team.slug}/worksheets/new/?workload={workload.slug}")
+    form = page.context["form"]
+    assert form["monthly_requests"].value() == "3000"
+    assert form["format_error_rate"].value() == "0.1"
+    assert form["prompt_overhead_tokens"].value() == "1500"  # still the parameter

@@ -1,0 +1,76 @@
+"""Switch flags in the browser: the list with filters, one flag, and what people do with it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from teams.scoping import team_view
+from workloads.models import FlagStatus, SwitchFlag, Workload
+from workloads.services import flags as flag_services
+
+
+@team_view
+def flag_list(request: HttpRequest) -> HttpResponse:
+    flags = SwitchFlag.objects.for_team(request.team).select_related("workload", "decision")
+    status = request.GET.get("status", "")
+    workload = request.GET.get("workload", "")
+    if status == "live":
+        flags = flags.live()
+    elif status in FlagStatus.values:
+        flags = flags.filter(status=status)
+    if workload:
+        flags = flags.filter(workload__slug=workload)
+    context = {
+        "flags": flags[:200],
+        "status": status,
+        "workload": workload,
+        "statuses": FlagStatus.choices,
+        "workloads": Workload.objects.for_team(request.team).values_list("slug", "name"),
+    }
+    return render(request, "workloads/flags/list.html", context)
+
+
+def _flag(request: HttpRequest, pk: int) -> SwitchFlag:
+    flags = SwitchFlag.objects.for_team(request.team).select_related(
+        "workload", "decision", "assessment", "status_changed_by"
+    )
+    return get_object_or_404(flags, pk=pk)
+
+
+@team_view
+def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _flag(request, pk))
+
+
+def _render_detail(request, flag, *, errors=None, reason="", status=200) -> HttpResponse:
+    context = {"flag": flag, "errors": errors or {}, "reason": reason}
+    return render(request, "workloads/flags/detail.html", context, status=status)
+
+
+@require_POST
+@team_view
+def flag_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    flag = _flag(request, pk)
+    try:
+        flag_services.flag_acknowledge(flag=flag, user=request.user)
+    except ValidationError as exc:
+        return _render_detail(request, flag, errors=exc.message_dict, status=400)
+    messages.success(request, "Flag acknowledged: it stays here until the evidence agrees again.")
+    return redirect("workloads:flag_detail", team_slug=request.team.slug, pk=flag.pk)
+
+
+@require_POST
+@team_view
+def flag_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    flag = _flag(request, pk)
+    reason = request.POST.get("reason", "")
+    try:
+        flag_services.flag_dismiss(flag=flag, user=request.user, reason=reason)
+    except ValidationError as exc:
+        return _render_detail(request, flag, errors=exc.message_dict, reason=reason, status=400)
+    messages.success(request, "Flag dismissed. The reason is kept with the flag.")
+    return redirect("workloads:flag_detail", team_slug=request.team.slug, pk=flag.pk)

@@ -1,0 +1,214 @@
+"""What the results block shows for one set of inputs: figures, formulas, chart, thresholds.
+
+Shared by the worksheet, the saved worksheet version and the workload page. Every number comes
+from workloads/roi.py; this module only lays them out for people.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from workloads import roi
+from workloads.templatetags.roi_format import count, usd
+
+PROMPT_COLOUR = "#1f5fbf"
+FINE_TUNE_COLOUR = "#1b7f3b"
+MARKER_COLOUR = "#8a5a00"
+POLICY_TITLES = {
+    "sla_roi": "SLA + ROI",
+    "checklists": "Checklists",
+    "flowchart": "Flowchart",
+}
+POLICY_QUESTIONS = {
+    "sla_roi": "Is a latency or format SLA breached, and does fine-tuning pay back in time?",
+    "checklists": "Are more 'use fine-tuning when' checks true than 'use prompts when' checks?",
+    "flowchart": "500+ labeled examples, consistency critical, 10,000+ requests, accuracy > 90%?",
+}
+
+
+def chart_json(config: dict) -> str:
+    """JSON safe inside <script type="application/json"> (no </script> break-out)."""
+    text = json.dumps(config, cls=DjangoJSONEncoder)
+    return text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
+
+
+def crossover_chart(inputs: roi.RoiInputs, outputs: dict) -> dict:
+    """Chart.js config: monthly cost of each approach against monthly volume, the current
+    volume as a dashed vertical line and the crossover as a marked point."""
+    volumes = roi.chart_volumes(inputs)
+    curve = roi.cost_curve(inputs, volumes)
+    prompt = [{"x": p["requests"], "y": p["prompt"]} for p in curve]
+    fine_tune = [{"x": p["requests"], "y": p["fine_tune"]} for p in curve]
+    top = max(point["y"] for point in prompt + fine_tune) or 1
+    current = inputs.monthly_requests
+    investment = outputs["investment"]
+    ft_label = "Fine-tuned model"
+    if investment:
+        ft_label += (
+            f" (incl. {usd(investment)} investment over {count(inputs.horizon_months, 2)} months)"
+        )
+    datasets = [
+        _line("Prompt engineering", prompt, PROMPT_COLOUR),
+        _line(ft_label, fine_tune, FINE_TUNE_COLOUR),
+        {
+            **_line(f"Current volume: {count(current)} requests/month",
+                    [{"x": current, "y": 0}, {"x": current, "y": top}], MARKER_COLOUR),
+            "borderDash": [6, 4],
+            "borderWidth": 2,
+        },
+    ]  # fmt: skip
+    crossover = outputs["crossover_monthly_requests"]
+    if crossover is not None:
+        at = roi.cost_curve(inputs, [round(crossover)])[0]
+        datasets.append(
+            {
+                "label": f"Crossover: {count(crossover)} requests/month",
+                "data": [{"x": at["requests"], "y": at["prompt"]}],
+                "borderColor": "#222",
+                "backgroundColor": "#222",
+                "pointRadius": 6,
+                "pointStyle": "rectRot",
+                "showLine": False,
+            }
+        )
+    return {
+        "type": "line",
+        "data": {"datasets": datasets},
+        "options": {
+            "interaction": {"mode": "nearest", "axis": "x", "intersect": False},
+            "scales": {
+                "x": {
+                    "type": "linear",
+                    "min": 0,
+                    "max": volumes[-1],
+                    "title": {"display": True, "text": "Monthly volume (requests per month)"},
+                    "ticks": {"cxFormat": "count"},
+                },
+                "y": {
+                    "beginAtZero": True,
+                    "title": {"display": True, "text": "Monthly cost (USD)"},
+                    "ticks": {"cxFormat": "usd"},
+                },
+            },
+            "plugins": {
+                "legend": {"position": "bottom", "labels": {"usePointStyle": True}},
+                "tooltip": {"cxFormat": "usd"},
+            },
+        },
+    }
+
+
+def _line(label: str, data: list[dict], colour: str) -> dict:
+    return {
+        "label": label,
+        "data": data,
+        "borderColor": colour,
+        "backgroundColor": colour,
+        "borderWidth": 3,
+        "pointRadius": 0,
+        "pointHoverRadius": 4,
+        "tension": 0,
+    }
+
+
+def chart_summary(inputs: roi.RoiInputs, outputs: dict) -> str:
+    """The chart in one sentence, for the canvas's aria-label and the caption."""
+    now = (
+        f"At {count(inputs.monthly_requests)} requests/month prompting costs "
+        f"{usd(outputs['prompt']['monthly_cost'])} and fine-tuning "
+        f"{usd(outputs['fine_tune']['monthly_cost'])} a month"
+    )
+    if outputs["investment"]:
+        amortised = roi.cost_curve(inputs, [inputs.monthly_requests])[0]["fine_tune"]
+        now += (
+            f" ({usd(amortised)} on the chart, with the investment spread over "
+            f"{count(inputs.horizon_months, 2)} months)"
+        )
+    crossover = outputs["crossover_monthly_requests"]
+    if crossover is None:
+        return f"{now}. The lines never cross: a fine-tuned call costs at least as much."
+    return (
+        f"{now}. The lines cross at {count(crossover)} requests/month: above it fine-tuning "
+        "is cheaper, below it prompting is."
+    )
+
+
+def explanations(i: roi.RoiInputs) -> dict[str, str]:
+    """Each figure's formula with this worksheet's numbers in it."""
+    maintenance = ""
+    if i.maintenance_hours_per_month:
+        maintenance = (
+            f" + maintenance {count(i.maintenance_hours_per_month, 2)} h × {usd(i.hourly_rate)}"
+        )
+    if i.training_cost is not None:
+        training = f"training {usd(i.training_cost)} (given)"
+    else:
+        training = (
+            f"training {count(i.training_examples)} examples × "
+            f"{count(i.training_tokens_per_example, 2)} tokens × {i.epochs} epochs × "
+            f"{usd(i.training_price_per_1m)} per 1M"
+        )
+    return {
+        "prompt_per_request": (
+            f"(({count(i.user_tokens, 2)} user + {count(i.prompt_overhead_tokens, 2)} prompt "
+            f"tokens) × {usd(i.input_price_per_1m)} + {count(i.output_tokens, 2)} output tokens × "
+            f"{usd(i.output_price_per_1m)}) ÷ 1M"
+        ),
+        "ft_per_request": (
+            f"(({count(i.user_tokens, 2)} user + {count(i.ft_overhead_tokens, 2)} overhead "
+            f"tokens) × {usd(i.effective_ft_input_price_per_1m)} + "
+            f"{count(i.effective_ft_output_tokens, 2)} output tokens × "
+            f"{usd(i.effective_ft_output_price_per_1m)}) ÷ 1M"
+        ),
+        "prompt_monthly": f"{count(i.monthly_requests)} requests × cost per request",
+        "ft_monthly": f"{count(i.monthly_requests)} requests × cost per request{maintenance}",
+        "investment": f"{training} + {count(i.dev_hours, 2)} dev hours × {usd(i.hourly_rate)}",
+        "savings": "prompt monthly cost − fine-tuned monthly cost",
+        "payback": "investment ÷ monthly savings (only when fine-tuning saves money)",
+        "break_even": "investment ÷ (prompt − fine-tuned cost per request)",
+        "crossover": (
+            f"(investment ÷ {count(i.horizon_months, 2)} months"
+            f"{' + maintenance' if maintenance else ''}) ÷ (prompt − fine-tuned cost per request)"
+        ),
+        "tokens": (
+            f"{count(i.monthly_requests)} × ({count(i.user_tokens, 2)} + "
+            f"{count(i.prompt_overhead_tokens, 2)} + {count(i.output_tokens, 2)})"
+        ),
+    }
+
+
+def results_context(inputs: roi.RoiInputs, outputs: dict, *, margins=None) -> dict:
+    """Everything `workloads/worksheets/_results.html` needs; `outputs` is RoiResult.as_dict()."""
+    policy = inputs.policy
+    verdicts = [
+        {
+            "key": key,
+            "title": POLICY_TITLES[key],
+            "question": POLICY_QUESTIONS[key],
+            "verdict": value["verdict"],
+            "reasons": value["reasons"],
+            "decides": key == policy,
+        }
+        for key, value in outputs["verdicts"].items()
+    ]
+    chosen = outputs["verdicts"][policy]["verdict"]
+    return {
+        "out": outputs,
+        "inputs": inputs,
+        "verdicts": verdicts,
+        "policy_title": POLICY_TITLES[policy],
+        "knowledge_rule_applied": outputs["recommendation"] != chosen,
+        "explain": explanations(inputs),
+        "margins": (margins or [])[:4],
+        "chart_json": chart_json(crossover_chart(inputs, outputs)),
+        "chart_summary": chart_summary(inputs, outputs),
+        "savings_positive": Decimal(str(outputs["monthly_savings"])) > 0,
+    }
+
+
+def live_results(result: roi.RoiResult) -> dict:
+    """results_context for freshly computed figures (with the thresholds that could flip them)."""
+    return results_context(result.inputs, result.as_dict(), margins=roi.threshold_margins(result))
