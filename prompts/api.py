@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from prompts import content as prompt_content
@@ -31,21 +29,6 @@ RESOLVE_MAX_AGE = 60  # seconds a client may reuse a resolved prompt before reva
 MAX_NUMBER = 2**31 - 1
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The body is larger than this server accepts."
-
-
-class BoundedJSONParser(JSONParser):
-    """DRF's JSON parser; nesting deeper than Python's stack is a 400, not a 500."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error: nested too deeply.") from None
-
-
 def _errors(*codes: int) -> dict:
     meaning = {
         400: "Invalid input: one error per field.",
@@ -57,9 +40,7 @@ def _errors(*codes: int) -> dict:
         415: "The body is not JSON.",
         429: "Too many requests for this token.",
     }
-    return {
-        code: OpenApiResponse(s.ApiErrorSerializer, description=meaning[code]) for code in codes
-    }
+    return {code: OpenApiResponse(s.ERROR_BODY, description=meaning[code]) for code in codes}
 
 
 READ_ERRORS = (400, 401, 403, 404, 429)
@@ -89,11 +70,8 @@ def _conflict(exc: prompt_content.ContentInvalid | TemplateInvalid) -> Conflict:
 class PromptAPIView(TeamAPIView):
     read_scope = "prompts:read"
     write_scope = "prompts:write"
-    parser_classes = [BoundedJSONParser]
 
     def handle_exception(self, exc):
-        if isinstance(exc, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE
-            exc = PayloadTooLarge()
         response = super().handle_exception(exc)
         if isinstance(exc, Conflict):
             response.data = {"detail": str(exc.detail), "errors": exc.errors}

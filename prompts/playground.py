@@ -34,6 +34,7 @@ class Provider:
     id: str
     name: str
     call: Call  # (model, messages, params) -> Reply; never raises for a failed call
+    models: tuple[str, ...] = ()  # what the endpoint is known to serve, for suggestions
 
 
 _listers: list[Callable[[Any], list[Provider]]] = []

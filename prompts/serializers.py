@@ -75,18 +75,8 @@ def text_field(max_length: int = MAX_SOURCE_CHARS, **kwargs) -> serializers.Char
 
 # Errors -----------------------------------------------------------------------------------------
 
-
-class ApiErrorItemSerializer(serializers.Serializer):
-    field = serializers.CharField(allow_null=True, help_text="Dotted path, e.g. variables.ticket")
-    message = serializers.CharField()
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = ApiErrorItemSerializer(many=True)
-
-    class Meta:
-        ref_name = "ApiError"
+# The API's one error body (teams.api.errors), published once by teams.api.schema as "Error".
+ERROR_BODY = {"$ref": "#/components/schemas/Error"}
 
 
 # Templates --------------------------------------------------------------------------------------

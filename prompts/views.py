@@ -35,6 +35,7 @@ LIST_PAGE_SIZE = 50
 VERSIONS_PAGE_SIZE = 50
 MAX_NUMBER = 2**31 - 1
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
+MODEL_NAME = re.compile(r"^[A-Za-z0-9._:/@+-]{1,200}$")
 
 
 def _template(request: HttpRequest, slug: str) -> PromptTemplate:
@@ -339,6 +340,7 @@ def prompt_playground(request: HttpRequest, slug: str, number: int) -> HttpRespo
         "prompt": template,
         "version": version,
         "providers": providers,
+        "provider_models": sorted({m for p in providers for m in p.models}),
         "variables_text": variables_text,
         "placeholders_text": placeholders_text,
         "has_placeholders": bool(placeholder_names),
@@ -394,10 +396,13 @@ def _run(request, version, rendered, providers) -> playground.Reply | None:
     if not request.membership.can_write:
         raise PermissionDenied("Calling a model needs the editor role.")
     chosen = next((p for p in providers if p.id == request.POST.get("provider")), None)
+    model = request.POST.get("model", "").strip() or version.model
     if chosen is None:
-        return playground.Reply("", 0, 0, 0.0, version.model, "Choose a provider.")
+        return playground.Reply("", 0, 0, 0.0, model, "Choose a provider.")
+    if not MODEL_NAME.match(model):
+        return playground.Reply("", 0, 0, 0.0, "", "Not a model name.")
     turns = rendered.messages or [{"role": "user", "content": rendered.text or ""}]
-    return chosen.call(version.model, turns, playground.call_params(version.config))
+    return chosen.call(model, turns, playground.call_params(version.config))
 
 
 @team_view

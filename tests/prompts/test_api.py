@@ -716,7 +716,7 @@ def test_the_schema_documents_every_prompt_operation_and_its_answers(client):
         documented = set(schema["paths"][path][method]["responses"])
         assert statuses <= documented, (path, method, documented)
     error = schema["paths"]["/api/v1/prompts/{slug}/render"]["post"]["responses"]["400"]
-    assert error["content"]["application/json"]["schema"]["$ref"].endswith("/ApiError")
+    assert error["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
 
 
 # No input is a 500 ------------------------------------------------------------------------------

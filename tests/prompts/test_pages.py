@@ -367,7 +367,7 @@ def test_viewers_render_in_the_playground_but_do_not_call_models(
     playground_url = url(team, "cls", "versions", 2, "playground")
     ok = client.post(playground_url, {"variables": '{"ticket": "x"}', "action": "render"})
     assert ok.status_code == 200 and "Ticket: x" in ok.content.decode()
-    assert "Render and call" not in client.get(playground_url).content.decode()
+    assert "Call a model" not in client.get(playground_url).content.decode()
     run = client.post(
         playground_url, {"variables": '{"ticket": "x"}', "action": "run", "provider": "demo"}
     )
@@ -427,3 +427,34 @@ def test_a_file_that_is_not_an_export_is_refused(admin_client, team, raw):
     upload = SimpleUploadedFile("x.json", raw, "application/json")
     response = admin_client.post(url(team, "import"), {"file": upload})
     assert response.status_code == 400 and b"Not a" in response.content
+
+
+def test_the_playground_calls_the_team_s_provider_over_http(
+    admin_client, team, make_prompt, settings
+):
+    from evaluations.services.providers import provider_create
+
+    settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
+    make_prompt(team, "persona", chat_content("You are TaskMaster.", "{{ message }}"))
+    playground_url = url(team, "persona", "versions", 1, "playground")
+    with serve_in_thread(TEST_CONFIG) as server:
+        provider = provider_create(
+            team=team, name="Local demo", base_url=server.base_url, is_simulated=True
+        )
+        page = admin_client.get(playground_url).content.decode()
+        assert "Local demo (simulated)" in page
+        wrong_model = admin_client.post(
+            playground_url,
+            {"variables": '{"message": "hi"}', "action": "run", "provider": str(provider.pk)},
+        ).content.decode()
+        assert "gpt-4o-mini" in wrong_model and "does not exist" in wrong_model
+        reply = admin_client.post(
+            playground_url,
+            {
+                "variables": '{"message": "I finished the report"}',
+                "action": "run",
+                "provider": str(provider.pk),
+                "model": "demo-fine-tuned",
+            },
+        ).content.decode()
+    assert "Reply from demo-fine-tuned" in reply and "output tokens" in reply
