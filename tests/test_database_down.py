@@ -54,6 +54,7 @@ def answers(tmp_path_factory) -> dict[str, dict]:
         "PATH": "/usr/bin:/bin",
         "DEBUG": "0",
         "SECRET_KEY": "database-down-test-" + "k" * 40,
+        "FIELD_ENCRYPTION_KEY": "ZGF0YWJhc2UtZG93bi10ZXN0LWZpZWxkLWtleS0xMjM=",
         "ALLOWED_HOSTS": "testserver",
         "SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:1/crossover",

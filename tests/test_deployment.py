@@ -197,6 +197,7 @@ def image(tmp_path_factory):
         **env,
         "DEBUG": compose["DEBUG"],
         "SECRET_KEY": "image-test-" + "k" * 50,
+        "FIELD_ENCRYPTION_KEY": "aW1hZ2UtdGVzdC1maWVsZC1lbmNyeXB0aW9uLWtleSE=",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",  # as in docker-compose.yml: TLS ends at the proxy
         "DATABASE_URL": f"sqlite:///{app_dir / 'var' / 'crossover.sqlite3'}",

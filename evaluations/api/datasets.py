@@ -17,8 +17,10 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
+from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers, status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from evaluations import selectors
@@ -28,10 +30,10 @@ from evaluations.models import Dataset, DatasetItem, Split, TaskKind
 from evaluations.scoring import expected_label, schema_errors, schema_validator
 from evaluations.services.datasets import dataset_create, dataset_items_add, dataset_split
 from teams.api.errors import flatten_errors
+from teams.api.parsers import check_json_value, read_limited
 from teams.api.views import TeamAPIView
 
 MAX_ITEMS_PER_IMPORT = 10_000
-MAX_BODY_BYTES = 20 * 2**20
 MAX_ERRORS_LISTED = 1_000
 VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines")
@@ -280,7 +282,6 @@ class SplitRequestSerializer(serializers.Serializer):
 class DatasetAPIView(TeamAPIView):
     read_scope = "evaluations:read"
     write_scope = "evaluations:write"
-    parser_classes = [JSONParser]
 
     def get_dataset(self) -> Dataset:
         queryset = selectors.datasets_with_counts(self.team)
@@ -331,13 +332,20 @@ class DatasetDetailView(DatasetAPIView):
         return Response(DatasetDetailSerializer(self.get_dataset()).data)
 
 
-class JSONLinesParser(BaseParser):
-    """Declares JSON Lines bodies; the items view reads the raw body itself."""
+class RawJSONParser(BaseParser):
+    """The body as bytes: the items view parses it itself, to report errors per line."""
 
-    media_type = "application/x-ndjson"
+    media_type = "application/json"
 
-    def parse(self, stream, media_type=None, parser_context=None):  # pragma: no cover
-        return stream.read().decode()
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return read_limited(stream)
+
+
+# One raw parser per JSON Lines media type in use (there is no registered one).
+JSON_LINES_PARSERS = [
+    type(f"RawJSONLinesParser{i}", (RawJSONParser,), {"media_type": media_type})
+    for i, media_type in enumerate(JSONL_TYPES)
+]
 
 
 class ImportErrorSerializer(serializers.Serializer):
@@ -377,16 +385,40 @@ def _rejected(detail: str, errors: list[dict], code: int = status.HTTP_400_BAD_R
     return Response({"detail": detail, "accepted": 0, "errors": errors}, status=code)
 
 
+class UnsafeBody(ValueError):
+    """Values the API's JSON parser refuses anywhere (NUL characters, depth, numbers no column
+    holds), found in a body this view parses itself; `errors` as the import reports them."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__("unsafe values")
+        self.errors = errors
+
+
 def parse_body(content_type: str, body: bytes) -> list[Record]:
-    """Records of a JSON list or JSON Lines body; ValueError when the body cannot be read."""
+    """Records of a JSON list or JSON Lines body; ValueError when the body cannot be read,
+    UnsafeBody when it holds what no endpoint accepts."""
     text = decode(body)
     if content_type in JSONL_TYPES:
-        return parse_jsonl(text)
+        records = parse_jsonl(text)
+        _check_values((record.line, record.data) for record in records)
+        return records
     try:
         value = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise ValueError(f"The body is not valid JSON: {error}.") from None
+    _check_values([(None, value)])
     return parse_json_list(value)
+
+
+def _check_values(values) -> None:
+    errors = []
+    for line, value in values:
+        try:
+            check_json_value(value)
+        except (ParseError, drf_exceptions.ValidationError) as exc:
+            errors += [{"line": line, **error} for error in flatten_errors(exc.detail)]
+    if errors:
+        raise UnsafeBody(errors)
 
 
 class _ItemFilters(serializers.Serializer):
@@ -395,7 +427,7 @@ class _ItemFilters(serializers.Serializer):
 
 
 class DatasetItemsView(DatasetAPIView):
-    parser_classes = [JSONParser, JSONLinesParser]
+    parser_classes = [RawJSONParser, *JSON_LINES_PARSERS]
     serializer_class = DatasetItemSerializer
 
     @extend_schema(
@@ -448,29 +480,16 @@ class DatasetItemsView(DatasetAPIView):
         ],
     )
     def post(self, request, pk: int):
-        dataset = self.get_dataset()
+        # The body is judged before the dataset is looked up, like every other API body.
         content_type = (request.content_type or "").split(";")[0].strip().lower()
-        if content_type not in ("application/json", *JSONL_TYPES):
-            detail = "Send application/json (a list of items) or application/x-ndjson."
-            return Response(
-                {"detail": detail, "errors": [{"field": None, "message": detail}]},
-                status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            )
-        # Read the stream ourselves: a large import exceeds DATA_UPLOAD_MAX_MEMORY_SIZE, which is
-        # sized for forms; this endpoint has its own limit.
-        stream = request.stream
-        body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-        if len(body) > MAX_BODY_BYTES:
-            detail = f"The body exceeds {MAX_BODY_BYTES // 2**20} MB: import in parts."
-            return Response(
-                {"detail": detail, "errors": [{"field": None, "message": detail}]},
-                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
         try:
-            records = parse_body(content_type, body)
+            records = parse_body(content_type, request.data)  # bytes (RawJSONParser)
+        except UnsafeBody as unsafe:
+            return _rejected("Invalid input: nothing was stored.", unsafe.errors)
         except ValueError as error:
             return _rejected("Invalid input: nothing was stored.",
                              [{"line": None, "field": None, "message": str(error)}])  # fmt: skip
+        dataset = self.get_dataset()
         items, errors = check_records(dataset, records)
         if errors:
             return _rejected("Invalid input: nothing was stored.", errors)

@@ -8,7 +8,6 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from evaluations.api.common import error_responses, service_error
@@ -104,7 +103,6 @@ class ProviderAPIView(TeamAPIView):
     write_scope = "evaluations:write"
     serializer_class = ProviderSerializer
     pagination_class = None
-    parser_classes = [JSONParser]
 
     def get_object(self) -> Provider:
         return get_object_or_404(Provider.objects.for_team(self.team), pk=self.kwargs["pk"])

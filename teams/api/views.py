@@ -38,9 +38,11 @@ class CheckedBodyMixin:
             return
         if length.isdigit() and int(length) > settings.API_MAX_BODY_BYTES:
             raise too_large()
-        parser = self.get_content_negotiator().select_parser(request, self.get_parsers())
+        parsers = self.get_parsers()
+        parser = self.get_content_negotiator().select_parser(request, parsers)
         if parser is None:
-            raise UnsupportedMediaType(request.content_type)
+            accepted = " or ".join(p.media_type for p in parsers)
+            raise UnsupportedMediaType(request.content_type, detail=f"Send {accepted}.")
         charset = parse_header_parameters(request.content_type)[1].get("charset")
         if charset is not None and charset.lower() not in UTF8:
             raise UnsupportedMediaType(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from teams.api.errors import validation_error_response
@@ -74,8 +73,6 @@ RoiResultSchema = inline_serializer(
 
 class RoiEvaluateView(StatelessAPIView):
     """Not team-scoped: it reads and stores nothing, so any valid token or session may call it."""
-
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="roi_evaluate",
