@@ -90,7 +90,7 @@ def test_search_and_tag_filter_the_list(api, make_prompt, team):
     assert slugs("/api/v1/prompts?tag=json") == ["cls"]
     assert slugs("/api/v1/prompts?tag=jso") == []
     assert api.get("/api/v1/prompts?tag=%00").status_code == 400
-    assert slugs("/api/v1/prompts?q=%00persona") == ["persona"]
+    assert api.get("/api/v1/prompts?q=%00persona").status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -192,7 +192,8 @@ BAD_VERSIONS = [
     ({**VERSION, "messages": [{"role": "system", "content": ["a"]}]}, "messages.0.content"),
     ({**VERSION, "messages": [{"role": "root", "content": "x"}]}, "messages.0.role"),
     ({**VERSION, "messages": [{"role": "user"}]}, "messages.0.content"),
-    ({**VERSION, "messages": [{"role": "user", "content": "a\x00b"}]}, "messages.0.content"),
+    # NUL is refused by the API's JSON parser, which names the path its own way.
+    ({**VERSION, "messages": [{"role": "user", "content": "a\x00b"}]}, "messages[0].content"),
     ({**VERSION, "messages": [{"type": "placeholder"}]}, "messages.0.name"),
     ({**VERSION, "messages": [{"type": "placeholder", "name": "h", "content": "x"}]}, "messages.0"),
     ({**VERSION, "messages": [{"type": "placeholder", "name": "h"}] * 2}, "messages"),
@@ -226,7 +227,7 @@ BAD_VERSIONS = [
         },
         "config.response_format.json_schema.schema",
     ),
-    ({**VERSION, "config": {"extra": "a\x00"}}, "config"),
+    ({**VERSION, "config": {"extra": "a\x00"}}, "config.extra"),
     ({**VERSION, "config": {"deep": json.loads("[" * 40 + "]" * 40)}}, "config"),
     ({**VERSION, "config": {"big": "x" * 70_000}}, "config"),
     ({**VERSION, "few_shot": [{"input": "a"}]}, "few_shot.0.output"),
