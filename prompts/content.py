@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from prompts import rendering, sandbox, tokens
-from prompts.rendering import Analysis, Inlined, Reference, RenderFailure, TemplateInvalid
+from prompts.checking import Reference, TemplateInvalid
+from prompts.rendering import Analysis, Inlined, RenderFailure
 
 KINDS = ("chat", "text")
 ROLES = ("system", "developer", "user", "assistant")

@@ -3,7 +3,7 @@
 A template reads the JSON values it is given (text, numbers, booleans, null, lists, objects) and
 can loop, branch, set local names and apply the filters listed below. It cannot reach a Python
 object: `a.b` is a key lookup on objects only, `a[i]` indexes lists, text and objects, and the
-only calls are `range()`, `dict()`, `loop.cycle()` and `loop.changed()`. `rendering.check` refuses
+only calls are `range()`, `dict()`, `loop.cycle()` and `loop.changed()`. `checking.check` refuses
 anything else when a template is saved; this environment enforces the same at render time.
 
 Every render runs under a `Budget`: loop iterations, the size of every intermediate value and of

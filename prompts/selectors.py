@@ -23,12 +23,12 @@ from django.db.models import (
 
 from prompts import content as prompt_content
 from prompts import rendering
+from prompts.checking import DEFAULT_LABEL, Reference
 from prompts.content import Resolution, Target
 from prompts.models import LATEST, PromptLabel, PromptLabelMove, PromptTemplate, PromptVersion
-from prompts.rendering import Reference
 from teams.models import Team
 
-PRODUCTION = rendering.DEFAULT_LABEL
+PRODUCTION = DEFAULT_LABEL
 
 
 def template_list(*, team: Team, q: str = "", tag: str = "") -> QuerySet[PromptTemplate]:

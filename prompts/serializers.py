@@ -12,8 +12,8 @@ from jsonschema import Draft202012Validator, SchemaError
 from rest_framework import serializers
 
 from prompts import content as prompt_content
+from prompts.checking import SLUG_RE
 from prompts.models import LATEST, Kind
-from prompts.rendering import SLUG_RE
 from prompts.sandbox import MAX_SOURCE_CHARS
 
 MAX_MESSAGES = 200

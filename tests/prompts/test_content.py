@@ -7,8 +7,8 @@ import pytest
 
 from prompts import content as c
 from prompts import tokens
+from prompts.checking import Reference
 from prompts.content import Content, ContentInvalid, Target
-from prompts.rendering import Reference
 
 MODEL = "gpt-4o-mini"
 EXAMPLES = [

@@ -6,8 +6,9 @@ from __future__ import annotations
 import jinja2
 import pytest
 
-from prompts import rendering, sandbox
-from prompts.rendering import Reference, RenderFailure, TemplateInvalid
+from prompts import checking, rendering, sandbox
+from prompts.checking import Reference, TemplateInvalid
+from prompts.rendering import RenderFailure
 
 
 def render(source: str, variables: dict | None = None, *, where: str = "messages.0.content"):
@@ -97,7 +98,7 @@ def test_references_are_listed_once_with_production_as_the_default_label():
 )
 def test_malformed_references_are_refused(source, message):
     with pytest.raises(TemplateInvalid, match=message):
-        rendering.check(source)
+        checking.check(source)
 
 
 # Errors name the variable ---------------------------------------------------------------------
@@ -148,7 +149,7 @@ def test_a_type_error_on_a_line_with_several_variables_lists_them():
 
 def test_loop_outside_a_loop_is_refused_when_checked():
     with pytest.raises(TemplateInvalid, match="'loop' is read through its fields"):
-        rendering.check("{{ loop }}")
+        checking.check("{{ loop }}")
 
 
 def test_strict_undefined_never_renders_a_blank():

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prompts import rendering, sandbox
-from prompts.rendering import RenderFailure, TemplateInvalid
+from prompts import checking, rendering, sandbox
+from prompts.checking import TemplateInvalid
+from prompts.rendering import RenderFailure
 
 # Ways in that the Jinja sandbox literature and CVEs describe, spelled every way Jinja allows.
 ESCAPES = [
@@ -88,7 +89,7 @@ def render(source: str, variables: dict | None = None, **budget) -> str:
 @pytest.mark.parametrize("source", ESCAPES)
 def test_escapes_are_refused_when_checked_with_the_line_and_a_reason(source):
     with pytest.raises(TemplateInvalid) as caught:
-        rendering.check(source)
+        checking.check(source)
     problem = caught.value.problems[0]
     assert problem.line == 1
     assert problem.message  # a reason a person can act on, e.g. "… reach Python internals"
@@ -103,17 +104,17 @@ def test_escapes_are_refused_at_render_too(source):
 
 def test_format_string_tricks_say_why():
     with pytest.raises(TemplateInvalid, match="format strings can reach Python internals"):
-        rendering.check("{{ '{0.__class__}'.format(1) }}")
+        checking.check("{{ '{0.__class__}'.format(1) }}")
 
 
 def test_dunder_fields_say_sandbox():
     with pytest.raises(TemplateInvalid, match=r"'__globals__'.*sandbox"):
-        rendering.check("{{ cycler.__init__.__globals__ }}")
+        checking.check("{{ cycler.__init__.__globals__ }}")
 
 
 def test_every_problem_of_a_template_is_listed_with_its_line():
     with pytest.raises(TemplateInvalid) as caught:
-        rendering.check("fine\n{{ a.__class__ }}\n{{ b|nope }}\n{{ c.upper() }}")
+        checking.check("fine\n{{ a.__class__ }}\n{{ b|nope }}\n{{ c.upper() }}")
     assert sorted(p.line for p in caught.value.problems) == [2, 3, 4]
 
 
@@ -310,4 +311,4 @@ def test_budget_is_shared_by_every_template_of_one_render():
 )
 def test_unparsable_templates_are_refused_cleanly(source):
     with pytest.raises(TemplateInvalid):
-        rendering.check(source)
+        checking.check(source)
