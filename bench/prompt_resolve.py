@@ -12,7 +12,9 @@ their requests over --tokens tokens, as many services would, so that none is thr
     .venv/bin/python bench/prompt_resolve.py [--seconds 10] [--clients 20] [--worker-class sync]
 
 The clients are asyncio coroutines on raw sockets in one process, on the same machine: they
-use CPU that the server would otherwise have. Needs PostgreSQL at PGHOST/PGPORT/PGUSER.
+use CPU that the server would otherwise have. The JSON also gives the server's and the
+clients' CPU time per request (from /proc), which other load on the machine does not change,
+and the load average before the run. Needs PostgreSQL at PGHOST/PGPORT/PGUSER.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def main() -> None:
         "DATABASE_URL": f"postgres://{user}@{host}:{port}/{args.database}",
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "FIELD_ENCRYPTION_KEY": "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
@@ -70,8 +73,9 @@ def main() -> None:
         _wait_for(args.port)
         etag = asyncio.run(_etag(args.port, tokens[0]))
         asyncio.run(_load(args.port, tokens, None, args.clients, 2.0))  # warm-up
-        fresh = asyncio.run(_load(args.port, tokens, None, args.clients, args.seconds))
-        cached = asyncio.run(_load(args.port, tokens, etag, args.clients, args.seconds))
+        load_before = os.getloadavg()[0]
+        fresh = _measured(server.pid, _load(args.port, tokens, None, args.clients, args.seconds))
+        cached = _measured(server.pid, _load(args.port, tokens, etag, args.clients, args.seconds))
     finally:
         if server is not None:
             server.terminate()
@@ -84,6 +88,7 @@ def main() -> None:
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                 "server": {"workers": args.workers, "worker_class": args.worker_class,
                            **({"threads": args.threads} if args.worker_class == "gthread" else {})},
+                "load_average_before": round(load_before, 2),
                 "clients": args.clients,
                 "tokens": args.tokens,
                 "seconds_per_path": args.seconds,
@@ -93,6 +98,48 @@ def main() -> None:
             indent=2,
         )
     )  # fmt: skip
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (from /proc), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return found
+
+
+def _measured(server_pid: int, run) -> dict:
+    """Run one load phase; add the server's and the client's CPU per request, which do not
+    depend on what else the machine is doing."""
+    pids = [server_pid, *_children(server_pid)]
+    server_before, client_before = _cpu_seconds(pids), time.process_time()
+    result = asyncio.run(run)
+    server_cpu = _cpu_seconds(pids) - server_before
+    client_cpu = time.process_time() - client_before
+    result["cpu_ms_per_request"] = {
+        "server": round(server_cpu / result["requests"] * 1000, 3),
+        "client": round(client_cpu / result["requests"] * 1000, 3),
+    }
+    return result
 
 
 def _setup(env: dict, tokens: int) -> list[str]:
