@@ -39,8 +39,10 @@ def slug_field(max_length: int, **kwargs) -> serializers.RegexField:
 
 
 def label_field(**kwargs) -> serializers.RegexField:
-    return slug_field(50, help_text="production, staging or any slug; `latest` is implicit.",
-                      **kwargs)  # fmt: skip
+    return slug_field(
+        50, help_text="production (the default), staging or any slug; `latest` is implicit.",
+        **kwargs,
+    )  # fmt: skip
 
 
 def check_json(value: Any, path: str = "", depth: int = 0) -> None:
@@ -332,7 +334,9 @@ class PromptVersionSavedSerializer(PromptVersionSerializer):
 
 class PromptSelectorSerializer(serializers.Serializer):
     label = label_field(required=False)
-    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    version = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, help_text="Instead of a label."
+    )
 
     def validate(self, attrs: dict) -> dict:
         if "label" in attrs and "version" in attrs:

@@ -7,7 +7,7 @@ import hashlib
 from django.http import Http404
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -53,10 +53,7 @@ class ResolveView(PromptAPIView):
             "labels and the resolved references: send it back as `If-None-Match` to get 304 "
             f"while nothing changed. `Cache-Control: private, max-age={RESOLVE_MAX_AGE}`."
         ),
-        parameters=[
-            OpenApiParameter("label", description="production (default), staging, latest …"),
-            OpenApiParameter("version", int, description="A version number instead of a label"),
-        ],
+        parameters=[s.PromptSelectorSerializer],
         responses={
             200: s.ResolvedPromptSerializer,
             304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
