@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from decisions.models import DecisionRecord, DecisionRevision, EvidenceLink
+from decisions.models import DecisionRecord, DecisionRevision, EvidenceLink, RevisitReason
 from teams.admin import ReadOnlyAdmin
 
 
@@ -27,4 +27,11 @@ class DecisionRevisionAdmin(ReadOnlyAdmin):
 class EvidenceLinkAdmin(ReadOnlyAdmin):
     list_display = ("decision", "kind", "created_at")
     list_filter = ("kind",)
+    list_select_related = ("decision",)
+
+
+@admin.register(RevisitReason)
+class RevisitReasonAdmin(ReadOnlyAdmin):
+    list_display = ("decision", "key", "text", "updated_at")
+    search_fields = ("decision__title", "key")
     list_select_related = ("decision",)

@@ -1,100 +1,45 @@
 """REST API for decision records: /api/v1/decisions… (scopes decisions:read / decisions:write).
 
-Field names are SPEC §6.3's. Validation and every write live in decisions.services.records;
-these views parse, call one service and answer. A frozen body or an illegal transition is a
-409 Conflict with the reason; bad fields are 400 with one error per field.
+Field names are SPEC §6.3's. The serializers of decisions.serializers validate every body and
+are what the schema publishes; each view calls one service with the validated data. Bad fields
+are a 400 with one error per field path; a frozen body or an illegal transition is a 409 with
+the reason; both in the error body of teams.api.errors.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from decisions.models import DecisionRecord, DecisionStatus
-from decisions.services import records as svc
-from teams.api.errors import flatten_errors
+from decisions.models import DecisionConflict, DecisionRecord, DecisionStatus
+from decisions.selectors import decision_for_team, decision_search, decisions_with_related
+from decisions.serializers import (
+    DecisionSerializer,
+    DecisionWriteSerializer,
+    RevisionSerializer,
+    TransitionSerializer,
+)
+from decisions.services.exchange import decision_export_markdown
+from decisions.services.records import decision_create, decision_update
+from decisions.services.status import decision_transition
+from teams.api.errors import error_body, flatten_errors
 from teams.api.views import TeamAPIView
 from workloads.models import Approach
 
-# --- documentation shapes (validation is the service's) --------------------------------------
-
-
-class ArgumentSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["good", "neutral", "bad"])
-    text = serializers.CharField()
-
-
-class OptionSerializer(serializers.Serializer):
-    title = serializers.CharField()
-    description = serializers.CharField(required=False)
-    arguments = ArgumentSerializer(many=True, required=False)
-
-
-class TriggerSerializer(serializers.Serializer):
-    metric = serializers.ChoiceField(choices=list(svc.triggers.METRICS))
-    comparator = serializers.ChoiceField(choices=list(svc.triggers.COMPARATORS))
-    threshold = serializers.FloatField()
-
-
-class EvidenceSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=list(svc.EVIDENCE_KINDS))
-    id = serializers.IntegerField(help_text="Or the kind's natural key, e.g. workload + version.")
-    label = serializers.CharField(read_only=True)
-
-
-class DecisionWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    date = serializers.DateField(required=False)
-    decision_makers = serializers.ListField(child=serializers.CharField(), required=False)
-    consulted = serializers.ListField(child=serializers.CharField(), required=False)
-    informed = serializers.ListField(child=serializers.CharField(), required=False)
-    context_and_problem_statement = serializers.CharField(required=False)
-    decision_drivers = serializers.ListField(child=serializers.CharField(), required=False)
-    considered_options = OptionSerializer(many=True, required=False)
-    chosen_option = serializers.CharField(required=False, help_text="Title of one option.")
-    justification = serializers.CharField(required=False)
-    consequences = serializers.CharField(required=False)
-    confirmation = serializers.CharField(required=False)
-    more_information = serializers.CharField(required=False)
-    approach = serializers.ChoiceField(choices=Approach.values, required=False, allow_blank=True)
-    workload = serializers.SlugField(required=False, allow_null=True, help_text="Workload slug.")
-    evidence = EvidenceSerializer(many=True, required=False)
-    revisit_triggers = TriggerSerializer(many=True, required=False)
-    review_by = serializers.DateField(required=False, allow_null=True)
-    supersedes = serializers.ListField(child=serializers.IntegerField(), required=False)
-    note = serializers.CharField(required=False, help_text="Why: kept with the revision.")
-
-
-class DecisionSerializer(DecisionWriteSerializer):
-    number = serializers.IntegerField()
-    code = serializers.CharField(help_text="ADR-0007")
-    status = serializers.ChoiceField(choices=DecisionStatus.choices)
-    superseded_by = serializers.ListField(child=serializers.IntegerField())
-    needs_revisit = serializers.BooleanField()
-    revisit_reasons = serializers.ListField(child=serializers.CharField())
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-
-class TransitionSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=DecisionStatus.choices)
-    superseded_by = serializers.ListField(
-        child=serializers.IntegerField(), required=False, help_text="When superseding."
+# Every operation also documents the error statuses of the shared mechanisms (400, 401, 403,
+# 404, 413, 415, 429, 503: teams.api.schema.document_errors) with the same body.
+CONFLICT = {
+    409: OpenApiResponse(
+        {"$ref": "#/components/schemas/Error"},
+        description="The record's state forbids it: a frozen body, an illegal transition, a "
+        "supersession cycle. `detail` says why.",
     )
-    note = serializers.CharField(required=False)
-
-
-class RevisionSerializer(serializers.Serializer):
-    number = serializers.IntegerField()
-    author = serializers.CharField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    note = serializers.CharField()
-    snapshot = DecisionWriteSerializer()
+}
 
 
 EXAMPLE = OpenApiExample(
@@ -114,97 +59,100 @@ EXAMPLE = OpenApiExample(
 )
 
 
-# --- views ----------------------------------------------------------------------------------
-
-
 def _service_error(exc: DjangoValidationError) -> Response:
+    """A service's refusal (a rule about the record's state) in the API's error body."""
     errors = flatten_errors(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-    if isinstance(exc, svc.DecisionConflict):
-        return Response(
-            {"detail": errors[0]["message"], "errors": errors}, status=status.HTTP_409_CONFLICT
-        )
-    return Response({"detail": "Invalid input.", "errors": errors}, status=400)
-
-
-def _body(request) -> tuple[dict, str]:
-    if not isinstance(request.data, dict):
-        raise ValidationError({"body": ["Send a JSON object."]})
-    data = dict(request.data)
-    note = data.pop("note", "") or ""
-    if not isinstance(note, str):
-        raise ValidationError({"note": ["Must be a string."]})
-    return data, note
+    if isinstance(exc, DecisionConflict):
+        return Response(error_body(errors[0]["message"], errors), status=status.HTTP_409_CONFLICT)
+    return Response(error_body("Invalid input.", errors), status=status.HTTP_400_BAD_REQUEST)
 
 
 class DecisionAPIView(TeamAPIView):
+    """The decision records of the caller's team."""
+
     read_scope = "decisions:read"
     write_scope = "decisions:write"
 
     def get_decision(self, number: int) -> DecisionRecord:
-        queryset = DecisionRecord.objects.for_team(self.team).filter(number=number)
-        decision = svc.decisions_with_related(queryset).first()
+        decision = decision_for_team(self.team, number)
         if decision is None:
-            raise Http404(f"No decision {number} in this team.")
+            raise NotFound(f"No decision {number} in this team.")
         return decision
+
+    def validated(self, serializer_class, **kwargs) -> tuple[dict, str]:
+        """The request body validated by `serializer_class`, and its note."""
+        kwargs.setdefault("context", {}).update(team=self.team)
+        serializer = serializer_class(data=self.request.data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        return data, data.pop("note", "")
 
     def respond(self, decision: DecisionRecord, code: int = 200) -> Response:
         fresh = self.get_decision(decision.number)
-        return Response(svc.decision_data(fresh), status=code)
+        return Response(DecisionSerializer(fresh).data, status=code)
 
 
 class DecisionListView(DecisionAPIView):
     @extend_schema(
         summary="List decision records",
+        description="The team's decision log, newest number first, filtered and searched.",
         parameters=[
             OpenApiParameter("status", enum=DecisionStatus.values),
             OpenApiParameter("approach", enum=Approach.values),
             OpenApiParameter("workload", description="Workload slug"),
             OpenApiParameter("q", description="Text search (title, context, justification…)"),
         ],
-        responses=DecisionSerializer(many=True),
+        responses={200: DecisionSerializer(many=True)},
     )
     def get(self, request):
         params = request.query_params
-        queryset = svc.decision_search(
+        queryset = decision_search(
             team=self.team,
             status=params.get("status", ""),
             approach=params.get("approach", ""),
             workload=params.get("workload", ""),
             q=params.get("q", ""),
         )
-        page = self.paginate_queryset(svc.decisions_with_related(queryset))
-        return self.get_paginated_response([svc.decision_data(d) for d in page])
+        page = self.paginate_queryset(decisions_with_related(queryset))
+        return self.get_paginated_response(DecisionSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Create a draft decision (only title is required)",
+        description="Stores the draft with the team's next number and its first revision.",
         request=DecisionWriteSerializer,
         responses={201: DecisionSerializer},
         examples=[EXAMPLE],
     )
     def post(self, request):
-        data, note = _body(request)
+        fields, note = self.validated(DecisionWriteSerializer)
         try:
-            decision = svc.decision_create(team=self.team, author=self.actor, data=data, note=note)
+            decision = decision_create(team=self.team, author=self.actor, note=note, **fields)
         except DjangoValidationError as exc:
             return _service_error(exc)
         return self.respond(decision, 201)
 
 
 class DecisionDetailView(DecisionAPIView):
-    @extend_schema(summary="One decision record", responses=DecisionSerializer)
+    @extend_schema(
+        summary="One decision record",
+        description="The record by its number, with evidence, links and revisit state.",
+        responses={200: DecisionSerializer},
+    )
     def get(self, request, number: int):
-        return Response(svc.decision_data(self.get_decision(number)))
+        return Response(DecisionSerializer(self.get_decision(number)).data)
 
     @extend_schema(
         summary="Change fields (409 when the body is frozen after acceptance)",
+        description="Only the fields sent change; each change is a revision. Once accepted, "
+        "only the revisit triggers, review-by date, supersession links and evidence change.",
         request=DecisionWriteSerializer,
-        responses={200: DecisionSerializer},
+        responses={200: DecisionSerializer, **CONFLICT},
     )
     def patch(self, request, number: int):
         decision = self.get_decision(number)
-        data, note = _body(request)
+        changes, note = self.validated(DecisionWriteSerializer, instance=decision, partial=True)
         try:
-            svc.decision_update(decision=decision, author=self.actor, data=data, note=note)
+            decision_update(decision=decision, author=self.actor, note=note, **changes)
         except DjangoValidationError as exc:
             return _service_error(exc)
         return self.respond(decision)
@@ -216,7 +164,7 @@ class DecisionTransitionView(DecisionAPIView):
         description="draft → proposed → accepted | rejected; accepted → deprecated | "
         "superseded (name the successors in superseded_by, or set supersedes on them first).",
         request=TransitionSerializer,
-        responses={200: DecisionSerializer},
+        responses={200: DecisionSerializer, **CONFLICT},
         examples=[
             OpenApiExample("Accept", value={"status": "accepted"}, request_only=True),
             OpenApiExample(
@@ -226,50 +174,36 @@ class DecisionTransitionView(DecisionAPIView):
     )
     def post(self, request, number: int):
         decision = self.get_decision(number)
-        data, note = _body(request)
-        successors = data.get("superseded_by") or []
-        if not isinstance(successors, list):
-            successors = [successors]
+        move, note = self.validated(TransitionSerializer, context={"decision": decision})
         try:
-            svc.decision_transition(
-                decision=decision,
-                author=self.actor,
-                status=str(data.get("status") or ""),
-                superseded_by=successors,
-                note=note,
-            )
+            decision_transition(decision=decision, author=self.actor, note=note, **move)
         except DjangoValidationError as exc:
             return _service_error(exc)
         return self.respond(decision)
 
 
 class DecisionRevisionsView(DecisionAPIView):
-    @extend_schema(summary="Every revision, newest first", responses=RevisionSerializer(many=True))
+    @extend_schema(
+        summary="Every revision, newest first",
+        description="Who changed what and why: each revision keeps the full record as it was.",
+        responses={200: RevisionSerializer(many=True)},
+    )
     def get(self, request, number: int):
         decision = self.get_decision(number)
         revisions = decision.revisions.select_related("author").order_by("-number")
         page = self.paginate_queryset(revisions)
-        return self.get_paginated_response(
-            [
-                {
-                    "number": r.number,
-                    "author": r.author.username if r.author else None,
-                    "created_at": r.created_at.isoformat(),
-                    "note": r.note,
-                    "snapshot": r.snapshot,
-                }
-                for r in page
-            ]
-        )
+        return self.get_paginated_response(RevisionSerializer(page, many=True).data)
 
 
 class DecisionExportView(DecisionAPIView):
     @extend_schema(
+        operation_id="decisions_export_markdown",
         summary="The decision as a MADR 4 markdown file",
+        description="YAML front matter with MADR's fields and Crossover's under `crossover:`.",
         responses={(200, "text/markdown"): OpenApiTypes.STR},
     )
     def get(self, request, number: int):
-        name, text = svc.decision_export_markdown(self.get_decision(number))
+        name, text = decision_export_markdown(self.get_decision(number))
         response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

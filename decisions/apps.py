@@ -14,6 +14,6 @@ class DecisionsConfig(AppConfig):
 
 def _check_revisit(sender, *, assessment, **kwargs) -> None:
     # Imported here: services import models, which are not ready when this module loads.
-    from decisions.services.records import decision_revisit_check
+    from decisions.services.revisit import decision_revisit_check
 
     decision_revisit_check(workload=assessment.workload, metrics=assessment.metrics())

@@ -14,7 +14,9 @@ import datetime as dt
 from django.utils import timezone
 
 from decisions.models import DecisionRecord, DecisionStatus
-from decisions.services import records as svc
+from decisions.services.drafts import APPROACH_PHRASES, worksheet_triggers
+from decisions.services.records import decision_create
+from decisions.services.status import decision_transition
 from workloads.models import Approach, Workload, Worksheet
 
 S = DecisionStatus
@@ -56,7 +58,7 @@ def _seed_chat(team, user, workload: Workload) -> None:
             ],
             review_by=today - dt.timedelta(days=30),
         )
-    follow_title = f"Run Taskmaster chat on {svc.APPROACH_PHRASES[current]} at scale"
+    follow_title = f"Run Taskmaster chat on {APPROACH_PHRASES[current]} at scale"
     if _existing(team, follow_title) is None:
         _decide(
             team, user, workload,
@@ -71,7 +73,7 @@ def _seed_chat(team, user, workload: Workload) -> None:
             drivers=["p99 latency within the 600 ms SLA", "monthly cost",
                      "persona consistency over long conversations"],
             justification="it is what the latest worksheet supports at the current volume.",
-            supersedes=[launch.number],
+            supersedes=[launch],
             review_by=today + dt.timedelta(days=60),
         )  # fmt: skip
 
@@ -79,7 +81,7 @@ def _seed_chat(team, user, workload: Workload) -> None:
 def _seed_classifier(team, user, workload: Workload) -> None:
     today = timezone.localdate()
     current = workload.current_approach
-    title = f"Classify support tickets with {svc.APPROACH_PHRASES[current]}"
+    title = f"Classify support tickets with {APPROACH_PHRASES[current]}"
     if _existing(team, title) is None:
         _decide(
             team, user, workload,
@@ -108,35 +110,34 @@ def _decide(
     worksheet = Worksheet.objects.for_team(team).filter(workload=workload).order_by("-version")
     worksheet = worksheet.first()
     if triggers is None:
-        triggers = svc.worksheet_triggers(worksheet.inputs) if worksheet else []
-    chosen = Approach(approach).label
-    data = {
-        "title": title,
-        "date": date,
-        "decision_makers": [user.username],
-        "consulted": ["Platform team"],
-        "informed": ["Support leads"],
-        "workload": workload.slug,
-        "approach": approach,
-        "context_and_problem_statement": context,
-        "decision_drivers": drivers,
-        "considered_options": [
+        triggers = worksheet_triggers(worksheet.inputs) if worksheet else []
+    decision = decision_create(
+        team=team,
+        author=user,
+        title=title,
+        date=date,
+        decision_makers=[user.username],
+        consulted=["Platform team"],
+        informed=["Support leads"],
+        workload=workload,
+        approach=approach,
+        context_and_problem_statement=context,
+        decision_drivers=drivers,
+        considered_options=[
             {"title": a.label, "description": "", "arguments": _arguments(a, approach)}
             for a in Approach
         ],
-        "chosen_option": chosen,
-        "justification": justification,
-        "confirmation": "The workload's assessments check the revisit triggers after every "
+        chosen_option=Approach(approach).label,
+        justification=justification,
+        confirmation="The workload's assessments check the revisit triggers after every "
         "usage push; the team reviews the decision by the review-by date.",
-        "revisit_triggers": triggers,
-        "review_by": review_by,
-        "supersedes": list(supersedes),
-    }
-    decision = svc.decision_create(
-        team=team, author=user, data=data, evidence=[worksheet] if worksheet else []
+        revisit_triggers=triggers,
+        review_by=review_by,
+        supersedes=list(supersedes),
+        evidence=[worksheet] if worksheet else [],
     )
-    svc.decision_transition(decision=decision, author=user, status=S.PROPOSED)
-    svc.decision_transition(decision=decision, author=user, status=S.ACCEPTED)
+    decision_transition(decision=decision, author=user, status=S.PROPOSED)
+    decision_transition(decision=decision, author=user, status=S.ACCEPTED)
     return decision
 
 

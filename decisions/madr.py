@@ -30,6 +30,8 @@ STATUSES = ("draft", "proposed", "accepted", "rejected", "deprecated", "supersed
 ARGUMENT_KINDS = ("good", "neutral", "bad")
 # Files in an ADR folder that are not records.
 NOT_RECORDS = {"index.md", "readme.md", "template.md", "adr-template.md", "toc.md"}
+# Evidence kinds renamed since files were first exported: the old spelling still imports.
+RENAMED_EVIDENCE_KINDS = {"evaluation": "assessment"}
 
 _EXTRAS = "crossover"
 _ARGUMENT = re.compile(r"^[*-]\s+(Good|Neutral|Bad)\b[,:]?\s*(?:because\b\s*)?(.*)$", re.I)
@@ -244,8 +246,20 @@ def parse_record(text: str, name: str = "") -> dict:
     record["workload"] = str(extras.get("workload") or "")
     record["revisit_triggers"] = _plain(extras.get("revisit-triggers") or [])
     record["review_by"] = _date_text(extras.get("review-by") or "") or None
-    record["evidence"] = _plain(extras.get("evidence") or [])
+    record["evidence"] = _evidence(extras.get("evidence"))
     return record
+
+
+def _evidence(value: object) -> object:
+    items = _plain(value or [])
+    if not isinstance(items, list):
+        return items
+    return [
+        {**item, "kind": RENAMED_EVIDENCE_KINDS.get(item.get("kind"), item.get("kind"))}
+        if isinstance(item, dict) and isinstance(item.get("kind"), str)
+        else item
+        for item in items
+    ]
 
 
 def _split_front_matter(text: str) -> tuple[dict, str]:

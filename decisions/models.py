@@ -1,11 +1,24 @@
+"""Decision records (ADRs), their revisions, evidence links and revisit reasons.
+
+Rules about one record live here: the status machine (`allowed_transitions`,
+`check_transition`), the frozen body (`is_frozen`, `check_body_change`), what accepting needs
+(`check_acceptable`) and when a review is due (`review_overdue`). Services apply them.
+"""
+
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from teams.models import TeamOwned
+from teams.models import TeamOwned, TeamQuerySet
+from workloads import roi
 from workloads.models import Approach, Assessment, Workload, Worksheet
 
 
@@ -16,6 +29,33 @@ class DecisionStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     DEPRECATED = "deprecated", "Deprecated"
     SUPERSEDED = "superseded", "Superseded"
+
+
+S = DecisionStatus
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    S.DRAFT: (S.PROPOSED,),
+    S.PROPOSED: (S.ACCEPTED, S.REJECTED),
+    S.ACCEPTED: (S.DEPRECATED, S.SUPERSEDED),
+}
+# Frozen once the decision leaves draft/proposed; the links (revisit triggers, review-by date,
+# supersession, evidence) keep changing.
+BODY_FIELDS = (
+    "title", "date", "decision_makers", "consulted", "informed", "context_and_problem_statement",
+    "decision_drivers", "considered_options", "chosen_option", "justification", "consequences",
+    "confirmation", "more_information", "approach", "workload",
+)  # fmt: skip
+
+
+class DecisionConflict(ValidationError):
+    """The request is valid but the record's state forbids it (frozen body, illegal transition,
+    supersession cycle). The API answers 409."""
+
+
+class DecisionQuerySet(TeamQuerySet):
+    def review_overdue(self, today: dt.date) -> DecisionQuerySet:
+        """Accepted decisions whose review-by date has come (the rule of
+        `DecisionRecord.review_overdue_on`, in SQL)."""
+        return self.filter(status=S.ACCEPTED, review_by__lte=today)
 
 
 class DecisionRecord(TeamOwned):
@@ -45,9 +85,9 @@ class DecisionRecord(TeamOwned):
     # [{"metric": "monthly_requests", "comparator": ">", "threshold": 100000}, …]
     revisit_triggers = models.JSONField(default=list, blank=True)
     review_by = models.DateField(null=True, blank=True)
-    # A flag, not a status: set when a trigger fires or review_by passes.
+    # A flag, not a status: set when a trigger fires or review_by passes (the reasons are
+    # RevisitReason rows).
     needs_revisit = models.BooleanField(default=False)
-    revisit_reasons = models.JSONField(default=list, blank=True)
     revisit_flagged_at = models.DateTimeField(null=True, blank=True)
     supersedes = models.ManyToManyField(
         "self", symmetrical=False, related_name="superseded_by", blank=True
@@ -57,6 +97,8 @@ class DecisionRecord(TeamOwned):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-number"]
@@ -85,6 +127,50 @@ class DecisionRecord(TeamOwned):
     def is_frozen(self) -> bool:
         """The body can change only while the decision is a draft or proposed."""
         return self.status not in (DecisionStatus.DRAFT, DecisionStatus.PROPOSED)
+
+    @property
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return TRANSITIONS.get(self.status, ())
+
+    def review_overdue_on(self, today: dt.date) -> bool:
+        """Whether the review-by date has come by `today` (the day itself counts)."""
+        return self.review_by is not None and self.review_by <= today
+
+    @property
+    def review_overdue(self) -> bool:
+        return self.review_overdue_on(timezone.localdate())
+
+    def check_transition(self, status: str) -> None:
+        """Raise DecisionConflict unless the status machine allows moving to `status`."""
+        allowed = self.allowed_transitions
+        if status not in allowed:
+            options = " or ".join(allowed) if allowed else "no other status (it is final)"
+            message = f"{self.code} is {self.status}: it can move to {options}, not to {status}."
+            raise DecisionConflict({"status": [message]})
+
+    def check_body_change(self, names: Iterable[str]) -> None:
+        """Raise DecisionConflict naming the body fields in `names` when the body is frozen."""
+        frozen = [name for name in names if name in BODY_FIELDS]
+        if self.is_frozen and frozen:
+            message = (
+                f"{self.code} is {self.status}: its body is frozen. Only the revisit "
+                "triggers, review-by date, supersession links and evidence can change; to change "
+                "the decision itself, write a new one that supersedes it."
+            )
+            raise DecisionConflict({name: [message] for name in frozen})
+
+    def check_acceptable(self) -> None:
+        """Raise ValidationError naming what must be filled in before accepting."""
+        errors = {}
+        if not self.chosen_option:
+            errors["chosen_option"] = ["Choose one of the considered options before accepting."]
+        if self.workload_id and not self.approach:
+            errors["approach"] = [
+                f"Set the approach before accepting: accepting sets {self.workload.name}'s "
+                "current approach."
+            ]
+        if errors:
+            raise ValidationError(errors)
 
 
 class DecisionRevision(TeamOwned):
@@ -116,25 +202,100 @@ class DecisionRevision(TeamOwned):
         super().save(*args, **kwargs)
 
 
+class RevisitReason(TeamOwned):
+    """Why a decision needs a revisit: one row per fired trigger (or the review-by date), keyed
+    by what fired, with the sentence of its latest figure. A trigger that keeps firing updates
+    its row; the row goes when someone revisits the decision."""
+
+    decision = models.ForeignKey(
+        DecisionRecord, on_delete=models.CASCADE, related_name="revisit_reasons"
+    )
+    key = models.CharField(max_length=200)  # "monthly_requests > 100000", "review_by"
+    text = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "key"], name="revisit_reason_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class EvidenceKind(models.TextChoices):
     WORKSHEET = "worksheet", "Worksheet"
     ASSESSMENT = "assessment", "Workload assessment"
 
 
-# Each evidence kind names the one foreign key of EvidenceLink that it uses. Adding a kind (a
-# workload assessment, a prompt version, a benchmark run) is: a choice above, a nullable foreign
-# key below, an entry here, and its label/URL in decisions.services.records.EVIDENCE_KINDS.
-EVIDENCE_TARGETS: dict[str, str] = {
-    EvidenceKind.WORKSHEET: "worksheet",
-    EvidenceKind.ASSESSMENT: "assessment",
+@dataclass(frozen=True)
+class EvidenceSpec:
+    """How one kind of evidence is stored, labelled, linked, exported and found again."""
+
+    model: type[models.Model]
+    field: str  # the foreign key of EvidenceLink that this kind uses
+    label: Callable[[models.Model], str]
+    page: Callable[[models.Model], tuple[str, dict]]  # its team-scoped page: (url name, kwargs)
+    ref: Callable[[models.Model], dict]  # a portable natural key for exports
+    lookup: Callable[[Mapping], models.Q]  # the natural key back to a filter
+    related: tuple[str, ...] = ()
+
+
+# Adding a kind (a prompt version, a benchmark run) is: a choice above, a nullable foreign key
+# on EvidenceLink, and an entry here.
+EVIDENCE_KINDS: dict[str, EvidenceSpec] = {
+    EvidenceKind.WORKSHEET: EvidenceSpec(
+        model=Worksheet,
+        field="worksheet",
+        label=lambda w: (
+            f"{w.workload.name} worksheet v{w.version} "
+            f"(recommends {w.get_recommendation_display().lower()})"
+        ),
+        page=lambda w: (
+            "workloads:worksheet_detail",
+            {"slug": w.workload.slug, "version": w.version},
+        ),
+        ref=lambda w: {"workload": w.workload.slug, "version": w.version},
+        lookup=lambda ref: models.Q(workload__slug=ref.get("workload"), version=ref.get("version")),
+        related=("workload",),
+    ),
+    EvidenceKind.ASSESSMENT: EvidenceSpec(
+        model=Assessment,
+        field="assessment",
+        label=lambda e: (
+            f"{e.workload.name} assessment of {e.created_at:%Y-%m-%d %H:%M} UTC"
+            + (
+                f" (recommends {roi.APPROACHES[e.recommendation].phrase})"
+                if e.recommendation
+                else ""
+            )
+        ),
+        page=lambda e: ("workloads:workload_detail", {"slug": e.workload.slug}),
+        ref=lambda e: {"workload": e.workload.slug, "created_at": e.created_at.isoformat()},
+        lookup=lambda ref: models.Q(
+            workload__slug=ref.get("workload"), created_at=ref.get("created_at")
+        ),
+        related=("workload",),
+    ),
 }
+assert set(EVIDENCE_KINDS) == set(EvidenceKind.values), "every evidence kind needs a spec"
+
+
+def evidence_kind_of(obj: models.Model) -> str:
+    for kind, spec in EVIDENCE_KINDS.items():
+        if isinstance(obj, spec.model):
+            return kind
+    raise ValueError(f"{obj.__class__.__name__} is not a kind of evidence")
 
 
 def _exactly_the_kinds_target() -> models.Q:
     condition = models.Q()
-    for kind, field in EVIDENCE_TARGETS.items():
-        empty = {f"{other}__isnull": True for other in EVIDENCE_TARGETS.values() if other != field}
-        condition |= models.Q(kind=kind, **{f"{field}__isnull": False}, **empty)
+    fields = [spec.field for spec in EVIDENCE_KINDS.values()]
+    for kind, spec in EVIDENCE_KINDS.items():
+        empty = {f"{other}__isnull": True for other in fields if other != spec.field}
+        condition |= models.Q(kind=kind, **{f"{spec.field}__isnull": False}, **empty)
     return condition
 
 
@@ -176,4 +337,22 @@ class EvidenceLink(TeamOwned):
 
     @property
     def target(self) -> models.Model:
-        return getattr(self, EVIDENCE_TARGETS[self.kind])
+        return getattr(self, EVIDENCE_KINDS[self.kind].field)
+
+    @property
+    def label(self) -> str:
+        return EVIDENCE_KINDS[self.kind].label(self.target)
+
+    @property
+    def ref(self) -> dict:
+        """The target's natural key, which resolves in another team (exports, snapshots)."""
+        return EVIDENCE_KINDS[self.kind].ref(self.target)
+
+    @property
+    def url(self) -> str | None:
+        """The evidence's own page, when that page exists in this build."""
+        name, kwargs = EVIDENCE_KINDS[self.kind].page(self.target)
+        try:
+            return reverse(name, kwargs={"team_slug": self.decision.team.slug, **kwargs})
+        except NoReverseMatch:
+            return None

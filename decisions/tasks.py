@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from decisions.services import records
+from decisions.services.revisit import decisions_flag_overdue_reviews
 
 
 @shared_task(name="decisions.check_review_dates")
 def check_review_dates() -> None:
     """Mark accepted decisions whose review-by date has come as needing a revisit."""
-    records.decisions_flag_overdue_reviews()
+    decisions_flag_overdue_reviews()

@@ -1,9 +1,11 @@
-"""Revisit triggers of a decision record: validation, plain-words descriptions, assessment.
+"""Revisit triggers of a decision record: metrics, comparators, plain-words descriptions,
+assessment.
 
 A trigger is `{"metric": …, "comparator": …, "threshold": …}`, e.g. `monthly_requests > 100000`:
 "document why you chose and what would trigger a switch". Workload assessments call
-:func:`evaluate_triggers` with their figures; every trigger that holds is a reason to revisit.
-Pure Python (no Django), so the same rules serve forms, the API, imports and assessments.
+:func:`evaluate_triggers` with their figures; every trigger that holds is a reason to revisit,
+keyed by the trigger so that one that keeps firing stays one reason. Pure Python (no Django):
+the decisions serializers validate triggers with these metrics, comparators and numbers.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+
+from workloads import formatting as fmt
 
 
 @dataclass(frozen=True)
@@ -21,19 +25,14 @@ class Metric:
     unit: str  # count | ms | rate | usd | months
 
 
+# What a trigger can watch; words and units are the product's own (workloads.formatting).
 METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("monthly_requests", "monthly requests", "count"),
-        Metric("monthly_tokens", "monthly tokens", "count"),
-        Metric("latency_p99_ms", "p99 latency", "ms"),
-        Metric("format_error_rate", "format error rate", "rate"),
-        Metric("cost_per_request", "cost per request", "usd"),
-        Metric("monthly_cost", "monthly cost", "usd"),
-        Metric("payback_months", "payback period", "months"),
-        Metric("monthly_savings", "monthly savings from fine-tuning", "usd"),
+    name: Metric(name, fmt.FIGURES[name].words, fmt.FIGURES[name].unit)
+    for name in (
+        "monthly_requests", "monthly_tokens", "latency_p99_ms", "format_error_rate",
+        "cost_per_request", "monthly_cost", "payback_months", "monthly_savings",
     )
-}
+}  # fmt: skip
 
 COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
     ">": operator.gt,
@@ -44,60 +43,20 @@ COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
 }
 
 
-class TriggerError(ValueError):
-    """Invalid triggers; `.errors` is a list of `{"field": "[i].metric", "message": …}`."""
+@dataclass(frozen=True)
+class Reason:
+    """Why a decision needs a revisit. `key` names what fired (a trigger, or "review_by") and
+    stays the same while it keeps firing; `text` says it with the current figure."""
 
-    def __init__(self, errors: list[dict[str, str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
-
-
-def validate_triggers(raw: object) -> list[dict[str, object]]:
-    """Normalise a list of triggers, or raise :class:`TriggerError` naming every bad field.
-
-    Thresholds come back as int when whole, else float (JSON-friendly); strings such as
-    "100000" or "0.05" from forms are accepted.
-    """
-    if raw is None:
-        return []
-    if not isinstance(raw, list | tuple):
-        raise TriggerError([{"field": "", "message": "must be a list of triggers"}])
-    errors: list[dict[str, str]] = []
-    cleaned: list[dict[str, object]] = []
-    for index, item in enumerate(raw):
-        problems = _problems(item)
-        errors.extend({"field": f"[{index}]{field}", "message": msg} for field, msg in problems)
-        if not problems:
-            cleaned.append(
-                {
-                    "metric": item["metric"],
-                    "comparator": item["comparator"],
-                    "threshold": _plain(_number(item["threshold"])),
-                }
-            )
-    if errors:
-        raise TriggerError(errors)
-    return cleaned
+    key: str
+    text: str
 
 
-def _problems(item: object) -> list[tuple[str, str]]:
-    """(field suffix, message) for everything wrong with one trigger."""
-    if not isinstance(item, Mapping):
-        return [("", "must be an object with metric, comparator and threshold")]
-    problems = []
-    unknown = sorted(set(item) - {"metric", "comparator", "threshold"})
-    if unknown:
-        problems.append(("", f"unknown key(s): {', '.join(map(str, unknown))}"))
-    metric, comparator = item.get("metric"), item.get("comparator")
-    if metric not in METRICS:
-        known = ", ".join(METRICS)
-        problems.append((".metric", f"unknown metric {metric!r}; choose one of {known}"))
-    if comparator not in COMPARATORS:
-        known = " ".join(COMPARATORS)
-        problems.append((".comparator", f"unknown comparator {comparator!r}; use one of {known}"))
-    if _number(item.get("threshold")) is None:
-        problems.append((".threshold", "must be a number"))
-    return problems
+def trigger_key(trigger: Mapping[str, object]) -> str:
+    """The identity of a trigger, whatever its figures: `monthly_requests > 100000`."""
+    threshold = parse_number(trigger.get("threshold"))
+    shown = plain(threshold) if threshold is not None else trigger.get("threshold")
+    return f"{trigger.get('metric')} {trigger.get('comparator')} {shown}"
 
 
 def describe_trigger(trigger: Mapping[str, object]) -> str:
@@ -105,44 +64,34 @@ def describe_trigger(trigger: Mapping[str, object]) -> str:
     return f"revisit when {_condition(trigger)}"
 
 
-def evaluate_triggers(triggers: list[dict], metrics: Mapping[str, object]) -> list[str]:
-    """Reasons for every trigger that holds for `metrics`; a metric that is missing or None
+def evaluate_triggers(triggers: list[dict], metrics: Mapping[str, object]) -> list[Reason]:
+    """A reason for every trigger that holds for `metrics`; a metric that is missing or None
     never fires (nothing observed is not evidence). Unknown metrics or comparators are ignored
     here: triggers are validated when they are stored."""
     reasons = []
     for trigger in triggers:
         metric = METRICS.get(trigger.get("metric"))
         compare = COMPARATORS.get(trigger.get("comparator"))
-        threshold = _number(trigger.get("threshold"))
-        value = _number(metrics.get(trigger.get("metric"))) if metric else None
+        threshold = parse_number(trigger.get("threshold"))
+        value = parse_number(metrics.get(trigger.get("metric"))) if metric else None
         if compare is None or threshold is None or value is None:
             continue
         if compare(value, threshold):
-            reasons.append(
+            text = (
                 f"{metric.label} is {format_value(metric.name, value)} "
                 f"(trigger: {_condition(trigger)})"
             )
+            reasons.append(Reason(key=trigger_key(trigger), text=text))
     return reasons
 
 
 def format_value(metric: str, value: object) -> str:
-    """A metric's value for a sentence, in its unit: 120,000 · 640 ms · 5% · $0.0012."""
-    number = _number(value)
+    """A metric's value for a sentence, in its unit: 120,000 · 640 ms · 5% · $0.0012 (the
+    product's one way of writing figures, workloads.formatting)."""
+    number = parse_number(value)
     if number is None:
         return str(value)
-    unit = METRICS[metric].unit if metric in METRICS else "count"
-    if unit == "ms":
-        return f"{_figure(number)} ms"
-    if unit == "rate":
-        return f"{_figure(number * 100, 4)}%"
-    if unit == "usd":
-        places = 2 if abs(number) >= 1 or number == 0 else 6
-        sign = "-" if number < 0 else ""
-        whole, _, cents = _figure(abs(number), places).partition(".")
-        return f"{sign}${whole}.{cents.ljust(2, '0')}"
-    if unit == "months":
-        return f"{_figure(number)} month{'' if number == 1 else 's'}"
-    return _figure(number)
+    return fmt.quantity(METRICS[metric].unit if metric in METRICS else "count", number)
 
 
 def _condition(trigger: Mapping[str, object]) -> str:
@@ -152,7 +101,9 @@ def _condition(trigger: Mapping[str, object]) -> str:
     return f"{label} {trigger.get('comparator')} {format_value(name, trigger.get('threshold'))}"
 
 
-def _number(raw: object) -> Decimal | None:
+def parse_number(raw: object) -> Decimal | None:
+    """A finite number from an int, float, Decimal or numeric string ("100,000", "0.05"), else
+    None (booleans, NaN, infinity and anything else are not numbers)."""
     if isinstance(raw, str):
         raw = raw.strip().replace(",", "")
     elif isinstance(raw, float):
@@ -166,12 +117,6 @@ def _number(raw: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _plain(number: Decimal) -> int | float:
+def plain(number: Decimal) -> int | float:
+    """int when whole, else float: how thresholds are stored and shown in JSON."""
     return int(number) if number == number.to_integral_value() else float(number)
-
-
-def _figure(number: Decimal, places: int = 2) -> str:
-    # Enough precision for the integer digits too, or quantize refuses big figures.
-    context = Context(prec=max(28, number.adjusted() + places + 2))
-    text = f"{number.quantize(Decimal(1).scaleb(-places), context=context):,f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text

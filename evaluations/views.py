@@ -51,6 +51,7 @@ from evaluations.services.providers import (
     provider_test_connection,
     provider_update,
 )
+from teams.htmx import render_partial
 from teams.scoping import team_view
 
 
@@ -63,12 +64,7 @@ def price_list(request: HttpRequest) -> HttpResponse:
         name = check.cleaned_data["model"].strip()
         checked = {"model": name, "price": price_for(request.team, name, rows=rows)}
     context = {"rows": rows, "check": check, "checked": checked}
-    template = "evaluations/prices/list.html"
-    if request.htmx:
-        template += "#check-result"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_partial(request, "evaluations/prices/list.html", context, partial="check-result")
 
 
 @team_view

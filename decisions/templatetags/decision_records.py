@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from decisions import triggers
-from decisions.services import records as svc
+from decisions import selectors, triggers
 
 register = template.Library()
 
@@ -14,19 +13,19 @@ register = template.Library()
 @register.simple_tag
 def decisions_citing(obj):
     """Evidence links citing `obj` (e.g. a worksheet), with their decisions, in one query."""
-    return list(svc.decisions_citing(obj))
+    return list(selectors.decisions_citing(obj))
 
 
 @register.simple_tag
 def workload_timeline(workload):
     """The workload's decisions, oldest first."""
-    return list(svc.workload_decisions(workload))
+    return list(selectors.workload_decisions(workload))
 
 
 @register.simple_tag
 def accepted_decision(workload):
     """The workload's current accepted decision (the latest), or None."""
-    return svc.workload_accepted_decision(workload)
+    return selectors.workload_accepted_decision(workload)
 
 
 @register.filter

@@ -402,3 +402,25 @@ def test_parse_strips_an_atx_closing_sequence_after_a_space():
 
     assert record["title"] == "Use C#"
     assert record["context_and_problem_statement"] == "Why."
+
+
+def test_parse_reads_the_evidence_kind_evaluation_of_older_exports_as_assessment():
+    text = """---
+status: accepted
+crossover:
+  number: 3
+  evidence:
+  - {kind: evaluation, workload: support-bot, created_at: '2026-11-30T10:00:00+00:00'}
+  - {kind: worksheet, workload: support-bot, version: 2}
+  - {kind: assessment, workload: support-bot, created_at: '2026-12-01T10:00:00+00:00'}
+---
+# Keep prompting
+"""
+    evidence = madr.parse_record(text, "0003-keep-prompting.md")["evidence"]
+
+    assert [item["kind"] for item in evidence] == ["assessment", "worksheet", "assessment"]
+    assert evidence[0] == {
+        "kind": "assessment",
+        "workload": "support-bot",
+        "created_at": "2026-11-30T10:00:00+00:00",
+    }

@@ -12,13 +12,10 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from decisions.models import DecisionRecord, DecisionRevision, DecisionStatus
-from decisions.services import records as svc
-from tests.decisions.records_helpers import (
-    build_log,
-    complete_data,
-    make_decision,
-    make_workload,
-)
+from decisions.services.records import decision_create
+from decisions.services.status import decision_transition
+from tests.decisions.records_helpers import build_log, complete_data, create
+from tests.factories import DecisionRecordFactory, WorkloadFactory
 from workloads.models import Workload
 
 S = DecisionStatus
@@ -75,6 +72,13 @@ def test_post_without_title_is_400_naming_the_title(api):
     [
         ({"colour": "blue"}, "colour"),
         ({"approach": "magic"}, "approach"),
+        ({"considered_options": True, "chosen_option": "A"}, "considered_options"),
+        (
+            {"revisit_triggers": [{"metric": "monthly_requests"}] * 2},
+            "revisit_triggers[1].threshold",
+        ),
+        ({"decision_makers": ["Ana", {"name": "Bo"}]}, "decision_makers[1]"),
+        ({"supersedes": [1, "x"]}, "supersedes[1]"),
         (
             {"revisit_triggers": [{"metric": "vibes", "comparator": ">", "threshold": 1}]},
             "revisit_triggers[0].metric",
@@ -101,16 +105,14 @@ def test_post_with_a_bad_field_is_400_naming_it_and_stores_nothing(api, extra, f
 
 @pytest.fixture
 def three_decisions(team, user):
-    workload = make_workload(team)
-    rag = svc.decision_create(
-        team=team, author=user, data={"title": "Answer questions with retrieval", "approach": "rag"}
-    )
-    tuned = make_decision(team, user, workload=workload.slug)
-    svc.decision_transition(decision=tuned, author=user, status=S.PROPOSED)
-    plain = svc.decision_create(
-        team=team,
-        author=user,
-        data={"title": "Keep prompts", "justification": "Latency budget is generous."},
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
+    rag = create(team, user, {"title": "Answer questions with retrieval", "approach": "rag"})
+    tuned = DecisionRecordFactory(team=team, author=user, workload=workload.slug)
+    decision_transition(decision=tuned, author=user, status=S.PROPOSED)
+    plain = create(
+        team,
+        user,
+        {"title": "Keep prompts", "justification": "Latency budget is generous."},
     )
     return rag, tuned, plain
 
@@ -149,7 +151,7 @@ def test_get_one_decision_by_number(api, three_decisions):
 
 @pytest.mark.django_db
 def test_patch_changes_a_draft_and_lists_the_revision(api, team, user):
-    decision = svc.decision_create(team=team, author=user, data={"title": "Draft"})
+    decision = create(team, user, {"title": "Draft"})
     response = api.patch(
         f"{URL}/{decision.number}",
         {"justification": "It pays back in **two** months.", "note": "added the why"},
@@ -174,8 +176,10 @@ def test_patch_changes_a_draft_and_lists_the_revision(api, team, user):
 
 @pytest.mark.django_db
 def test_transitions_to_accepted_set_the_workloads_approach(api, team, user):
-    workload = make_workload(team)
-    decision = make_decision(team, user, workload=workload.slug, approach="fine-tune")
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
+    decision = DecisionRecordFactory(
+        team=team, author=user, workload=workload.slug, approach="fine-tune"
+    )
     proposed = transition(api, decision.number, "proposed")
     assert proposed.status_code == 200
     assert proposed.json()["status"] == "proposed"
@@ -190,7 +194,7 @@ def test_transitions_to_accepted_set_the_workloads_approach(api, team, user):
 
 @pytest.mark.django_db
 def test_illegal_transition_is_409_with_the_allowed_moves(api, team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     response = transition(api, decision.number, "accepted")
     assert response.status_code == 409
     body = response.json()
@@ -203,7 +207,7 @@ def test_illegal_transition_is_409_with_the_allowed_moves(api, team, user):
 
 @pytest.mark.django_db
 def test_unknown_status_in_a_transition_is_400(api, team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     response = api.post(f"{URL}/{decision.number}/transition", {"status": "done"}, format="json")
     assert response.status_code == 400
     assert "status" in _fields(response)
@@ -211,9 +215,9 @@ def test_unknown_status_in_a_transition_is_400(api, team, user):
 
 @pytest.mark.django_db
 def test_accepted_body_patch_is_409_but_triggers_and_review_by_still_change(api, team, user):
-    decision = make_decision(team, user)
-    svc.decision_transition(decision=decision, author=user, status=S.PROPOSED)
-    svc.decision_transition(decision=decision, author=user, status=S.ACCEPTED)
+    decision = DecisionRecordFactory(team=team, author=user)
+    decision_transition(decision=decision, author=user, status=S.PROPOSED)
+    decision_transition(decision=decision, author=user, status=S.ACCEPTED)
     url = f"{URL}/{decision.number}"
 
     refused = api.patch(url, {"title": "Something else"}, format="json")
@@ -239,8 +243,8 @@ def test_accepted_body_patch_is_409_but_triggers_and_review_by_still_change(api,
 
 @pytest.mark.django_db
 def test_export_md_is_markdown_with_yaml_front_matter(api, team, user):
-    workload = make_workload(team)
-    decision = make_decision(team, user, workload=workload.slug)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
+    decision = DecisionRecordFactory(team=team, author=user, workload=workload.slug)
     response = api.get(f"{URL}/{decision.number}/export.md")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/markdown")
@@ -272,7 +276,7 @@ def test_read_only_token_cannot_create(team, api_client_factory):
 
 @pytest.mark.django_db
 def test_token_without_decision_scopes_cannot_read(team, user, api_client_factory):
-    make_decision(team, user)
+    DecisionRecordFactory(team=team, author=user)
     usage_only = api_client_factory(team, "usage:write")
     assert usage_only.get(URL).status_code == 403
     assert usage_only.get(f"{URL}/1").status_code == 403
@@ -280,7 +284,7 @@ def test_token_without_decision_scopes_cannot_read(team, user, api_client_factor
 
 @pytest.mark.django_db
 def test_another_teams_token_gets_404_for_our_number(team, other_team, user, api_client_factory):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     theirs = api_client_factory(other_team, "decisions:read", "decisions:write")
     assert theirs.get(f"{URL}/{decision.number}").status_code == 404
     patch = theirs.patch(f"{URL}/{decision.number}", {"title": "x"}, format="json")
@@ -303,10 +307,10 @@ def test_concurrent_creates_get_distinct_consecutive_numbers(team, user):
     failures: list[BaseException] = []
     lock = threading.Lock()
 
-    def create(i: int) -> None:
+    def create_one(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            decision = svc.decision_create(team=team, author=user, data={"title": f"Race {i}"})
+            decision = decision_create(team=team, author=user, title=f"Race {i}")
             with lock:
                 numbers.append(decision.number)
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
@@ -315,7 +319,7 @@ def test_concurrent_creates_get_distinct_consecutive_numbers(team, user):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(workers)]
+    threads = [threading.Thread(target=create_one, args=(i,)) for i in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -13,22 +13,25 @@ from django.urls import reverse
 
 from decisions import madr
 from decisions.models import DecisionRecord, DecisionRevision
-from decisions.services.records import (
-    decision_create,
-    decision_data,
+from decisions.serializers import DecisionSerializer
+from decisions.services.exchange import (
     decisions_export_zip,
     decisions_import,
     decisions_import_zip,
 )
 from teams.models import Role
-from tests.decisions.records_helpers import complete_data, make_workload, make_worksheet
+from tests.decisions.records_helpers import complete_data, create, make_worksheet
+from tests.factories import UsageRecordFactory, WorkloadFactory
+from tests.workloads.usage_helpers import hour
+from workloads.models import Assessment
+from workloads.services.assessments import assessment_create
 
 # What an import cannot carry over: ids, timestamps and the revisit flag are the new team's own.
 NOT_EXPORTED = {"created_at", "updated_at", "needs_revisit", "revisit_reasons"}
 
 
 def comparable(decision: DecisionRecord) -> dict:
-    data = {k: v for k, v in decision_data(decision).items() if k not in NOT_EXPORTED}
+    data = {k: v for k, v in DecisionSerializer(decision).data.items() if k not in NOT_EXPORTED}
     data["evidence"] = [{k: v for k, v in e.items() if k != "id"} for e in data["evidence"]]
     return data
 
@@ -53,7 +56,7 @@ def record_file(number: int, title: str, status: str = "proposed", **extra) -> s
 def source_records(team, user):
     """Three records of `team`: ADR-0001 superseded by ADR-0005, ADR-0002 accepted, and a
     gap in the numbers. ADR-0001 cites a workload and its worksheet."""
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     worksheet = make_worksheet(workload, user)
     full = complete_data(
         date="2024-03-05",
@@ -81,12 +84,13 @@ def source_records(team, user):
         revisit_triggers=[{"metric": "monthly_requests", "comparator": "<", "threshold": 100000}],
         review_by="2025-01-31",
     )
-    old = decision_create(team=team, author=user, data=full, evidence=[worksheet])
-    accepted = decision_create(team=team, author=user, data=complete_data(title="Use Redis"))
-    newer = decision_create(
-        team=team,
-        author=user,
-        data=complete_data(title="Use a hybrid", date="2024-06-01", supersedes=[old.number]),
+    full["evidence"] = [{"kind": "worksheet", "id": worksheet.pk}]
+    old = create(team, user, full)
+    accepted = create(team, user, complete_data(title="Use Redis"))
+    newer = create(
+        team,
+        user,
+        complete_data(title="Use a hybrid", date="2024-06-01", supersedes=[old.number]),
     )
     DecisionRecord.objects.filter(pk=newer.pk).update(number=5, status="accepted")
     DecisionRecord.objects.filter(pk=old.pk).update(status="superseded")
@@ -113,7 +117,7 @@ def test_export_zip_holds_one_madr_file_per_record_and_an_index(team, source_rec
 def test_exported_zip_imported_into_another_team_recreates_every_record(
     team, other_team, user, source_records, admin_client
 ):
-    workload = make_workload(other_team)
+    workload = WorkloadFactory(team=other_team, slug="ticket-classifier", name="Ticket classifier")
     make_worksheet(workload)
     response = admin_client.get(reverse("decisions:decision_export_all", args=[team.slug]))
     assert response.status_code == 200
@@ -317,3 +321,33 @@ def test_viewer_cannot_import(team, client, member_factory):
 
     assert response.status_code == 403
     assert not DecisionRecord.objects.for_team(team).exists()
+
+
+def test_a_file_exported_before_the_rename_links_its_evaluation_as_the_assessment(team, user):
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
+    UsageRecordFactory(workload=workload, period_start=hour(2), requests=500)
+    assessment = assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
+    ref = {"kind": "evaluation", "workload": workload.slug,
+           "created_at": assessment.created_at.isoformat()}  # fmt: skip
+    text = record_file(4, "Keep prompting", evidence=[ref])
+    assert "kind: evaluation" in text
+
+    [result] = decisions_import(team=team, author=user, files=[("0004-keep.md", md(text))])
+
+    assert (result.status, result.notes) == ("imported", [])
+    link = DecisionRecord.objects.for_team(team).get(number=4).evidence_links.get()
+    assert (link.kind, link.target) == ("assessment", assessment)
+
+
+def test_a_file_whose_workload_has_a_nul_fails_alone_with_the_reason(team, user):
+    files = [
+        ("0001-bad.md", md(record_file(1, "Bad", workload="support\x00bot"))),
+        ("0002-good.md", md(record_file(2, "Good"))),
+    ]
+
+    results = decisions_import(team=team, author=user, files=files)
+
+    assert [(r.status, r.message) for r in results] == [
+        ("error", "workload: Null characters are not allowed."),
+        ("imported", "imported as ADR-0002"),
+    ]

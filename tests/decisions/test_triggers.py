@@ -1,4 +1,5 @@
-"""Revisit triggers: validation with field paths, plain-words descriptions, assessment."""
+"""Revisit triggers: validation with field paths (the write schema), plain-words descriptions,
+assessment, and the key that names a trigger whatever its figures."""
 
 from __future__ import annotations
 
@@ -6,17 +7,32 @@ from decimal import Decimal
 
 import pytest
 
-from decisions.triggers import (
-    TriggerError,
-    describe_trigger,
-    evaluate_triggers,
-    format_value,
-    validate_triggers,
-)
+from decisions.serializers import DecisionWriteSerializer, describe, error_paths
+from decisions.triggers import describe_trigger, evaluate_triggers, format_value, trigger_key
 
 
 def trigger(metric="monthly_requests", comparator=">", threshold=100_000):
     return {"metric": metric, "comparator": comparator, "threshold": threshold}
+
+
+def _schema(raw) -> DecisionWriteSerializer:
+    # Triggers need no team: nothing here looks a record up.
+    serializer = DecisionWriteSerializer(data={"title": "x", "revisit_triggers": raw}, context={})
+    serializer.is_valid()
+    return serializer
+
+
+def validate_triggers(raw) -> list[dict]:
+    serializer = _schema(raw)
+    assert not serializer.errors, serializer.errors
+    return serializer.validated_data["revisit_triggers"]
+
+
+def trigger_errors(raw) -> dict[str, list[str]]:
+    """Errors by path below `revisit_triggers` (`[1].metric`)."""
+    errors = error_paths(_schema(raw).errors)
+    assert errors, "the triggers were accepted"
+    return {path.removeprefix("revisit_triggers"): messages for path, messages in errors.items()}
 
 
 def test_validate_accepts_good_triggers_and_normalises_thresholds():
@@ -43,10 +59,10 @@ def test_validate_none_and_empty_list_mean_no_triggers():
 
 @pytest.mark.parametrize("raw", [{"metric": "monthly_requests"}, "monthly_requests > 5", 3])
 def test_validate_rejects_what_is_not_a_list(raw):
-    with pytest.raises(TriggerError) as caught:
-        validate_triggers(raw)
+    errors = trigger_errors(raw)
 
-    assert caught.value.errors == [{"field": "", "message": "must be a list of triggers"}]
+    assert list(errors) == [""]
+    assert errors[""][0].startswith("Expected a list of items but got type")
 
 
 def test_validate_reports_every_problem_with_its_field_path():
@@ -59,32 +75,30 @@ def test_validate_reports_every_problem_with_its_field_path():
         {"metric": "monthly_cost", "comparator": ">", "threshold": 10, "unit": "usd"},
     ]
 
-    with pytest.raises(TriggerError) as caught:
-        validate_triggers(raw)
+    errors = trigger_errors(raw)
 
-    errors = caught.value.errors
-    assert [e["field"] for e in errors] == [
+    assert list(errors) == [
         "[1].metric",
         "[2].comparator",
         "[3].threshold",
         "[4]",
-        "[5]",
+        "[5].unit",
     ]
-    messages = {e["field"]: e["message"] for e in errors}
-    assert messages["[1].metric"].startswith("unknown metric 'daily_requests'; choose one of ")
+    messages = {field: " ".join(texts) for field, texts in errors.items()}
+    assert messages["[1].metric"].startswith("Unknown metric 'daily_requests': use one of ")
     assert "monthly_requests" in messages["[1].metric"]
-    assert messages["[2].comparator"] == "unknown comparator '=>'; use one of > >= < <= =="
-    assert messages["[3].threshold"] == "must be a number"
-    assert messages["[4]"] == "must be an object with metric, comparator and threshold"
-    assert messages["[5]"] == "unknown key(s): unit"
-    assert "[3].threshold: must be a number" in str(caught.value)
+    assert messages["[2].comparator"] == "Unknown comparator '=>': use one of >, >=, <, <=, ==."
+    assert messages["[3].threshold"] == "Must be a number."
+    assert messages["[4]"] == "Invalid data. Expected a dictionary, but got str."
+    assert messages["[5].unit"] == "Unknown field."
+    # The one-line form an import report or a page message shows.
+    assert "revisit_triggers[3].threshold: Must be a number." in describe(
+        error_paths(_schema(raw).errors)
+    )
 
 
 def test_validate_reports_all_problems_of_one_trigger():
-    with pytest.raises(TriggerError) as caught:
-        validate_triggers([{}])
-
-    assert [e["field"] for e in caught.value.errors] == [
+    assert list(trigger_errors([{}])) == [
         "[0].metric",
         "[0].comparator",
         "[0].threshold",
@@ -93,10 +107,15 @@ def test_validate_reports_all_problems_of_one_trigger():
 
 @pytest.mark.parametrize("threshold", [True, None, "NaN", "inf", float("nan"), [1], ""])
 def test_validate_rejects_non_numeric_and_non_finite_thresholds(threshold):
-    with pytest.raises(TriggerError) as caught:
-        validate_triggers([trigger(threshold=threshold)])
+    assert trigger_errors([trigger(threshold=threshold)]) == {
+        "[0].threshold": ["Must be a number."]
+    }
 
-    assert caught.value.errors == [{"field": "[0].threshold", "message": "must be a number"}]
+
+def test_validate_rejects_thresholds_beyond_any_figure():
+    assert trigger_errors([trigger(threshold=10**16)]) == {
+        "[0].threshold": ["Must be between -1,000,000,000,000,000 and 1,000,000,000,000,000."]
+    }
 
 
 @pytest.mark.parametrize(
@@ -113,7 +132,7 @@ def test_validate_rejects_non_numeric_and_non_finite_thresholds(threshold):
         (trigger("payback_months", ">", 12), "revisit when payback period > 12 months"),
         (
             trigger("monthly_savings", "<", -20.5),
-            "revisit when monthly savings from fine-tuning < -$20.50",
+            "revisit when monthly savings from fine-tuning < −$20.50",
         ),
     ],
 )
@@ -192,8 +211,27 @@ def test_evaluate_returns_a_reason_with_figures_for_each_trigger_that_holds():
         "monthly_cost": 250,
     }
 
-    assert evaluate_triggers(triggers, metrics) == [
+    reasons = evaluate_triggers(triggers, metrics)
+
+    assert [reason.text for reason in reasons] == [
         "monthly requests is 120,000 (trigger: monthly requests > 100,000)",
         "p99 latency is 640 ms (trigger: p99 latency > 300 ms)",
         "format error rate is 5% (trigger: format error rate >= 5%)",
     ]
+    assert [reason.key for reason in reasons] == [
+        "monthly_requests > 100000",
+        "latency_p99_ms > 300",
+        "format_error_rate >= 0.05",
+    ]
+
+
+def test_a_trigger_keeps_its_key_whatever_value_fires_it():
+    raw = trigger(threshold="100,000")
+    [first] = evaluate_triggers([raw], {"monthly_requests": 532_601})
+    [second] = evaluate_triggers([raw], {"monthly_requests": 532_597})
+
+    assert first.key == second.key == trigger_key(trigger()) == "monthly_requests > 100000"
+    assert first.text != second.text
+    assert trigger_key(trigger(threshold=100_001)) != first.key
+    assert trigger_key(trigger(comparator=">=")) != first.key
+    assert trigger_key(trigger(metric="monthly_tokens")) != first.key

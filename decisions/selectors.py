@@ -1,0 +1,103 @@
+"""Shared read queries of decision records: the log, a workload's timeline and current
+decision, what cites a piece of evidence, and the prefetching every representation needs."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection, models
+from django.db.models import Q
+
+from decisions.models import (
+    EVIDENCE_KINDS,
+    DecisionRecord,
+    DecisionStatus,
+    EvidenceLink,
+    evidence_kind_of,
+)
+from teams.models import Team
+from workloads.models import Workload
+
+_SEARCHED = ("title", "context_and_problem_statement", "chosen_option", "justification",
+             "consequences", "more_information")  # fmt: skip
+
+
+def evidence_prefetch() -> list[str]:
+    return [
+        f"evidence_links__{spec.field}__{rel}"
+        for spec in EVIDENCE_KINDS.values()
+        for rel in spec.related
+    ] or ["evidence_links"]
+
+
+def decisions_with_related(queryset: models.QuerySet) -> models.QuerySet[DecisionRecord]:
+    """Everything a decision's representation reads, in a fixed number of queries."""
+    return queryset.select_related("workload", "team").prefetch_related(
+        "supersedes", "superseded_by", "revisit_reasons", *evidence_prefetch()
+    )
+
+
+def decision_for_team(team: Team, number: int) -> DecisionRecord | None:
+    """One decision of `team` by number, with everything its representation reads."""
+    return decisions_with_related(
+        DecisionRecord.objects.for_team(team).filter(number=number)
+    ).first()
+
+
+def decision_search(
+    *, team: Team, status: str = "", approach: str = "", workload: str = "", q: str = ""
+) -> models.QuerySet[DecisionRecord]:
+    """The decision log: filters, and text search (PostgreSQL full-text when available)."""
+    qs = DecisionRecord.objects.for_team(team)
+    filters = {"status": status, "approach": approach, "workload__slug": workload}
+    qs = qs.filter(**{name: value for name, value in filters.items() if value})
+    q = q.strip()
+    return _text_search(qs, q) if q else qs
+
+
+def _text_search(qs: models.QuerySet, q: str) -> models.QuerySet:
+    if connection.vendor == "postgresql":
+        vector = SearchVector("title", weight="A", config="english") + SearchVector(
+            *_SEARCHED[1:], weight="B", config="english"
+        )
+        query = SearchQuery(q, search_type="websearch", config="english")
+        return (
+            qs.annotate(search=vector, rank=SearchRank(vector, query))
+            .filter(Q(search=query) | Q(title__icontains=q))
+            .order_by("-rank", "-number")
+        )
+    match = Q()
+    for name in _SEARCHED:
+        match |= Q(**{f"{name}__icontains": q})
+    return qs.filter(match)
+
+
+def workload_decisions(workload: Workload) -> models.QuerySet[DecisionRecord]:
+    """A workload's decisions, oldest first: its timeline."""
+    return (
+        DecisionRecord.objects.for_team(workload.team)
+        .filter(workload=workload)
+        .prefetch_related("supersedes", "superseded_by")
+        .order_by("date", "number")
+    )
+
+
+def workload_accepted_decision(workload: Workload) -> DecisionRecord | None:
+    """The decision the workload currently runs on: its latest accepted one."""
+    return (
+        DecisionRecord.objects.for_team(workload.team)
+        .filter(workload=workload, status=DecisionStatus.ACCEPTED)
+        .prefetch_related("revisit_reasons")
+        .order_by("-date", "-number")
+        .first()
+    )
+
+
+def decisions_citing(obj: models.Model) -> models.QuerySet[EvidenceLink]:
+    """Evidence links (with their decisions) that cite `obj`, newest decision first."""
+    kind = evidence_kind_of(obj)
+    return (
+        EvidenceLink.objects.for_team(obj.team)
+        .filter(kind=kind, **{EVIDENCE_KINDS[kind].field: obj})
+        .select_related("decision")
+        .order_by("-decision__number")
+    )

@@ -1,0 +1,391 @@
+"""The one schema of decision records: what a write may send and what a read returns.
+
+The write serializers validate every way a record comes in — the API, the browser form, a
+MADR import — and are what drf-spectacular publishes; services take their validated data as
+typed keyword arguments and trust it. Field names are SPEC §6.3's. Errors carry paths such as
+`considered_options[1].arguments[0].kind` once flattened by teams.api.errors.
+
+Writes need `context={"team": team}`; an update passes the record as `instance` (and
+`partial=True`), so that rules spanning fields (the chosen option is one of the options, a
+record does not supersede itself) see what is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from decisions import madr, triggers
+from decisions.fields import (
+    MAX_ITEMS,
+    DecisionRefsField,
+    IsoDateField,
+    LineField,
+    LinesField,
+    MarkdownField,
+    NullableChoiceField,
+    NumbersField,
+    ReasonsField,
+    ThresholdField,
+    WorkloadField,
+)
+from decisions.models import EVIDENCE_KINDS, DecisionRecord, DecisionStatus, EvidenceKind
+from teams.api.errors import flatten_errors
+from workloads.models import Approach
+
+_READ_ONLY_FIELDS = ("number", "code", "needs_revisit", "revisit_reasons", "created_at",
+                     "updated_at")  # fmt: skip
+READ_ONLY = {
+    "status": "Status changes go through the transition endpoint.",
+    "superseded_by": "Set 'supersedes' on the newer decision, or transition this one to "
+    "superseded.",
+    **dict.fromkeys(_READ_ONLY_FIELDS, "This field is read-only."),
+}
+
+
+def _choices(what: str, values) -> dict[str, str]:
+    known = ", ".join(values)
+    return {"invalid_choice": f"Unknown {what} '{{input}}': use one of {known}."}
+
+
+# --- nested shapes --------------------------------------------------------------------------
+
+
+class IndexedListSerializer(serializers.ListSerializer):
+    """Item errors as a list with one entry per item, so that they flatten to
+    `considered_options[1].title` (DRF keys them by index); null is the empty list."""
+
+    def run_validation(self, data=empty):
+        return [] if data is None and self.allow_null else super().run_validation(data)
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict) and detail and all(isinstance(k, int) for k in detail):
+                detail = [detail.get(i, {}) for i in range(max(detail) + 1)]
+            raise serializers.ValidationError(detail) from None
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not declare: a misspelt field must not be dropped silently."""
+
+    class Meta:
+        list_serializer_class = IndexedListSerializer
+
+    def unknown_message(self, key: str) -> str:
+        return "Unknown field."
+
+    def to_internal_value(self, data):
+        errors = {}
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            errors = {key: [self.unknown_message(key)] for key in unknown}
+            if self.root is not self and getattr(self.root, "partial", False):
+                # DRF skips required keys under a partial update, nested ones included; but a
+                # PATCH replaces a list whole, and each item still needs its required keys.
+                errors.update(
+                    (name, [field.error_messages["required"]])
+                    for name, field in self.fields.items()
+                    if field.required and name not in data
+                )
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            errors = {**exc.detail, **errors}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class ArgumentSerializer(StrictSerializer):
+    """One argument about an option: good, neutral or bad, because of `text`."""
+
+    kind = serializers.ChoiceField(
+        choices=madr.ARGUMENT_KINDS, error_messages=_choices("kind", madr.ARGUMENT_KINDS)
+    )
+    text = LineField(max_length=500)
+
+
+class OptionSerializer(StrictSerializer):
+    """A considered option with its description and arguments."""
+
+    title = LineField(max_length=200)
+    description = MarkdownField()
+    arguments = IndexedListSerializer(
+        child=ArgumentSerializer(), required=False, allow_null=True, max_length=MAX_ITEMS
+    )
+
+    def validate(self, attrs) -> dict:
+        # Stored whole, whatever was sent: every option has the three keys.
+        return {
+            "title": attrs["title"],
+            "description": attrs.get("description", ""),
+            "arguments": attrs.get("arguments", []),
+        }
+
+
+class TriggerSerializer(StrictSerializer):
+    """A revisit trigger: `monthly_requests > 100000`."""
+
+    metric = serializers.ChoiceField(
+        choices=list(triggers.METRICS), error_messages=_choices("metric", triggers.METRICS)
+    )
+    comparator = serializers.ChoiceField(
+        choices=list(triggers.COMPARATORS),
+        error_messages=_choices("comparator", triggers.COMPARATORS),
+    )
+    threshold = ThresholdField()
+
+
+class EvidenceRefSerializer(StrictSerializer):
+    """A piece of evidence of the team, by id or by its natural key (what an export writes:
+    workload + version for a worksheet, workload + created_at for an assessment). Validates to
+    the evidence object itself."""
+
+    kind = serializers.ChoiceField(
+        choices=EvidenceKind.choices, error_messages=_choices("evidence kind", EVIDENCE_KINDS)
+    )
+    id = serializers.IntegerField(required=False, min_value=1)
+    workload = serializers.CharField(required=False, max_length=100)
+    version = serializers.IntegerField(required=False, min_value=1)
+    created_at = serializers.DateTimeField(required=False)
+    label = serializers.CharField(required=False, help_text="Ignored: the label is computed.")
+
+    def validate(self, attrs):
+        spec = EVIDENCE_KINDS[attrs["kind"]]
+        found = spec.model.objects.for_team(self.context["team"])
+        found = found.filter(pk=attrs["id"]) if "id" in attrs else found.filter(spec.lookup(attrs))
+        target = found.first()
+        if target is None:
+            raise serializers.ValidationError(f"No such {attrs['kind']} in this team.")
+        return target
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+def _list_of(serializer_class) -> IndexedListSerializer:
+    return IndexedListSerializer(
+        child=serializer_class(), required=False, allow_null=True, max_length=MAX_ITEMS
+    )
+
+
+class DecisionWriteSerializer(StrictSerializer):
+    """A new decision (only `title` is required) or, with `partial=True`, changed fields."""
+
+    title = LineField(max_length=200, error_messages={"required": "A title is required."})
+    date = IsoDateField(required=False, allow_null=True, help_text="Today when empty.")
+    decision_makers = LinesField(item_length=100)
+    consulted = LinesField(item_length=100)
+    informed = LinesField(item_length=100)
+    context_and_problem_statement = MarkdownField()
+    decision_drivers = LinesField()
+    considered_options = _list_of(OptionSerializer)
+    chosen_option = LineField(
+        max_length=200, allow_blank=True, required=False, help_text="Title of one option."
+    )
+    justification = MarkdownField()
+    consequences = MarkdownField()
+    confirmation = MarkdownField()
+    more_information = MarkdownField()
+    approach = serializers.ChoiceField(
+        choices=Approach.choices, allow_blank=True, allow_null=True, required=False,
+        error_messages=_choices("approach", Approach.values),
+    )  # fmt: skip
+    workload = WorkloadField(help_text="Workload slug.")
+    evidence = _list_of(EvidenceRefSerializer)
+    revisit_triggers = _list_of(TriggerSerializer)
+    review_by = IsoDateField(required=False, allow_null=True)
+    supersedes = DecisionRefsField(help_text="Numbers of the decisions this one replaces.")
+    note = serializers.CharField(
+        max_length=300, allow_blank=True, required=False, help_text="Why: kept with the revision."
+    )
+
+    def unknown_message(self, key: str) -> str:
+        return READ_ONLY.get(key, "Unknown field.")
+
+    def validate_date(self, value):
+        return value or timezone.localdate()
+
+    def validate_approach(self, value) -> str:
+        return value or ""
+
+    def validate_considered_options(self, options: list[dict]) -> list[dict]:
+        seen, errors = set(), []
+        for option in options:
+            taken = option["title"] in seen
+            seen.add(option["title"])
+            errors.append(
+                {"title": [f"Another option is already called '{option['title']}'."]}
+                if taken
+                else {}
+            )
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return options
+
+    def validate_supersedes(self, records: list[DecisionRecord]) -> list[DecisionRecord]:
+        if self.instance is not None and self.instance in records:
+            raise serializers.ValidationError(f"{self.instance.code} cannot supersede itself.")
+        return records
+
+    def to_internal_value(self, data):
+        # The chosen option is checked even when other fields fail, so that one answer names
+        # every problem.
+        try:
+            value, errors = super().to_internal_value(data), {}
+        except serializers.ValidationError as exc:
+            value, errors = None, dict(exc.detail)
+        problem = self._chosen_option_problem(data) if "chosen_option" not in errors else ""
+        if problem:
+            errors["chosen_option"] = [problem]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def _chosen_option_problem(self, data) -> str:
+        if not isinstance(data, Mapping):
+            return ""
+        stored = self.instance
+        chosen = data.get("chosen_option", stored.chosen_option if stored else "")
+        options = data.get("considered_options", stored.considered_options if stored else [])
+        if not isinstance(options, list):
+            return ""  # reported as the options' own error
+        titles = [_line(o.get("title")) for o in options if isinstance(o, Mapping)]
+        chosen = _line(chosen)
+        if not chosen or chosen in titles:
+            return ""
+        listed = f" ({', '.join(titles)})." if titles else "; add it as an option first."
+        return f"'{chosen}' is not one of the considered options{listed}"
+
+
+def _line(value) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+class TransitionSerializer(StrictSerializer):
+    """A move along the status machine; `context["decision"]` is the record that moves."""
+
+    status = serializers.ChoiceField(
+        choices=DecisionStatus.choices, error_messages=_choices("status", DecisionStatus.values)
+    )
+    superseded_by = DecisionRefsField(help_text="When superseding: the successors' numbers.")
+    note = serializers.CharField(max_length=300, allow_blank=True, required=False)
+
+    def validate(self, attrs) -> dict:
+        successors = attrs.get("superseded_by") or []
+        if successors and attrs["status"] != DecisionStatus.SUPERSEDED:
+            raise serializers.ValidationError(
+                {"superseded_by": ["Only a transition to superseded names successors."]}
+            )
+        decision = self.context["decision"]
+        if decision in successors:
+            raise serializers.ValidationError(
+                {"superseded_by": [f"{decision.code} cannot supersede itself."]}
+            )
+        return attrs
+
+
+class RevisitClearSerializer(StrictSerializer):
+    """Someone revisited the decision and keeps it, optionally with a new review-by date."""
+
+    review_by = IsoDateField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=300, allow_blank=True, required=False)
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+class EvidenceItemSerializer(serializers.Serializer):
+    """A piece of evidence a decision cites: its kind, id, natural key and label."""
+
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    id = serializers.IntegerField(source="target.pk")
+    workload = serializers.CharField(source="ref.workload")
+    version = serializers.IntegerField(source="ref.version", required=False)
+    created_at = serializers.DateTimeField(source="ref.created_at", required=False)
+    label = serializers.CharField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    """A decision record as the API returns it (fetched with
+    decisions.selectors.decisions_with_related)."""
+
+    number = serializers.IntegerField()
+    code = serializers.CharField(help_text="ADR-0007")
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=DecisionStatus.choices)
+    date = serializers.DateField()
+    decision_makers = serializers.ListField(child=serializers.CharField())
+    consulted = serializers.ListField(child=serializers.CharField())
+    informed = serializers.ListField(child=serializers.CharField())
+    context_and_problem_statement = serializers.CharField()
+    decision_drivers = serializers.ListField(child=serializers.CharField())
+    considered_options = OptionSerializer(many=True)
+    chosen_option = serializers.CharField()
+    justification = serializers.CharField()
+    consequences = serializers.CharField()
+    confirmation = serializers.CharField()
+    more_information = serializers.CharField()
+    approach = NullableChoiceField(choices=Approach.choices, allow_null=True)
+    workload = serializers.CharField(source="workload.slug", allow_null=True)
+    evidence = EvidenceItemSerializer(many=True, source="evidence_links.all")
+    revisit_triggers = TriggerSerializer(many=True)
+    review_by = serializers.DateField(allow_null=True)
+    supersedes = NumbersField()
+    superseded_by = NumbersField()
+    needs_revisit = serializers.BooleanField()
+    revisit_reasons = ReasonsField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class SnapshotEvidenceSerializer(EvidenceItemSerializer):
+    # The natural key and label say what it was, even once the evidence is gone.
+    id = None
+
+
+class DecisionSnapshotSerializer(DecisionSerializer):
+    """The record as a revision keeps it: its content, not its live state."""
+
+    code = None
+    evidence = SnapshotEvidenceSerializer(many=True, source="evidence_links.all")
+    needs_revisit = None
+    revisit_reasons = None
+    created_at = None
+    updated_at = None
+
+
+@extend_schema_field(DecisionSnapshotSerializer)
+class SnapshotField(serializers.JSONField):
+    """A stored snapshot, returned as it was written by DecisionSnapshotSerializer."""
+
+
+class RevisionSerializer(serializers.Serializer):
+    """One immutable save of a decision: who, when, why, and the record as it was."""
+
+    number = serializers.IntegerField()
+    author = serializers.CharField(source="author.username", allow_null=True)
+    created_at = serializers.DateTimeField()
+    note = serializers.CharField()
+    snapshot = SnapshotField()
+
+
+def error_paths(errors) -> dict[str, list[str]]:
+    """Serializer errors by field path (`considered_options[1].title`; `body` for the whole),
+    for a form or an import report."""
+    paths: dict[str, list[str]] = {}
+    for error in flatten_errors(errors):
+        paths.setdefault(error["field"] or "body", []).append(error["message"])
+    return paths
+
+
+def describe(paths: dict[str, list[str]]) -> str:
+    """One line naming each field and its problem: `title: Must not be blank.; …`."""
+    return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in paths.items())
