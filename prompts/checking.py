@@ -151,24 +151,32 @@ def _check_node(node: nodes.Node) -> str | None:
     """Why `node` is not allowed in a prompt template, or None."""
     if not isinstance(node, _ALLOWED):
         return f"{_UNSUPPORTED.get(type(node), type(node).__name__)} is not supported"
-    if isinstance(node, nodes.Name):
-        if node.name.startswith("_"):
-            return f"'{node.name}': names starting with '_' are reserved"
-        if node.name in RESERVED_NAMES:
-            return f"'{node.name}' is not available in prompt templates"
-    elif isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
-        return _internal(node.attr)
-    elif isinstance(node, nodes.Getitem) and _const_str(node.arg, "").startswith("_"):
-        return _internal(node.arg.value)
-    elif isinstance(node, nodes.Filter | nodes.Test):
-        return _check_filter_or_test(node)
-    elif isinstance(node, nodes.Call):
-        return _check_call(node)
-    elif isinstance(node, nodes.For) and node.recursive:
-        return "recursive loops are not supported"
-    elif isinstance(node, nodes.ExtensionAttribute) and node.identifier != _INCLUDE_ID:
-        return "extensions are not supported"
+    check = _NODE_CHECKS.get(type(node))
+    return check(node) if check else None
+
+
+def _check_name(node: nodes.Name) -> str | None:
+    if node.name.startswith("_"):
+        return f"'{node.name}': names starting with '_' are reserved"
+    if node.name in RESERVED_NAMES:
+        return f"'{node.name}' is not available in prompt templates"
     return None
+
+
+def _check_getattr(node: nodes.Getattr) -> str | None:
+    return _internal(node.attr) if node.attr.startswith("_") else None
+
+
+def _check_getitem(node: nodes.Getitem) -> str | None:
+    return _internal(node.arg.value) if _const_str(node.arg, "").startswith("_") else None
+
+
+def _check_for(node: nodes.For) -> str | None:
+    return "recursive loops are not supported" if node.recursive else None
+
+
+def _check_extension(node: nodes.ExtensionAttribute) -> str | None:
+    return "extensions are not supported" if node.identifier != _INCLUDE_ID else None
 
 
 def _with_parents(ast: nodes.Node):
@@ -270,6 +278,18 @@ def _check_call(node: nodes.Call) -> str | None:
             "(|upper, |trim, |replace, |join …)"
         )
     return "templates may only call range(), dict(), loop.cycle() and loop.changed()"
+
+
+_NODE_CHECKS = {
+    nodes.Name: _check_name,
+    nodes.Getattr: _check_getattr,
+    nodes.Getitem: _check_getitem,
+    nodes.Filter: _check_filter_or_test,
+    nodes.Test: _check_filter_or_test,
+    nodes.Call: _check_call,
+    nodes.For: _check_for,
+    nodes.ExtensionAttribute: _check_extension,
+}
 
 
 def check(source: str, limit: int = MAX_SOURCE_CHARS) -> nodes.Template:

@@ -67,8 +67,7 @@ def _analysis(ast: nodes.Template) -> Analysis:
     except TemplateSyntaxError as exc:
         raise TemplateInvalid([Problem(exc.message or "invalid template", exc.lineno)]) from None
     variables = frozenset(undeclared - BUILTIN_NAMES - PROVIDED)
-    required: set[str] = set()
-    _collect_required(ast, variables, required, conditional=False, guarded=False)
+    required = _collect_required(ast, variables)
     by_line: dict[int, set[str]] = {}
     for name in ast.find_all(nodes.Name):
         if name.ctx == "load" and name.name in variables:
@@ -84,43 +83,48 @@ def _analysis(ast: nodes.Template) -> Analysis:
     )
 
 
-def _collect_required(node, variables, required, *, conditional: bool, guarded: bool) -> None:
-    """Variables whose absence fails every render: used outside conditions and loop bodies."""
+def _collect_required(ast: nodes.Node, variables: frozenset[str]) -> set[str]:
+    """Variables whose absence fails every render: used outside conditions and loop bodies,
+    and not guarded by `is defined` or `|default`."""
+    required: set[str] = set()
+    stack = [(ast, False, False)]
+    while stack:
+        node, conditional, guarded = stack.pop()
+        if isinstance(node, nodes.Name):
+            if node.ctx == "load" and node.name in variables and not (conditional or guarded):
+                required.add(node.name)
+            continue
+        stack.extend(
+            (child, conditional or in_condition, is_guard)
+            for child, in_condition, is_guard in _children(node)
+        )
+    return required
 
-    def visit(child, in_condition=conditional, is_guarded=False):
-        _collect_required(child, variables, required, conditional=in_condition,
-                          guarded=is_guarded)  # fmt: skip
 
-    if isinstance(node, nodes.Name):
-        if node.ctx == "load" and node.name in variables and not (conditional or guarded):
-            required.add(node.name)
-        return
+def _children(node: nodes.Node) -> list[tuple[nodes.Node, bool, bool]]:
+    """(child, runs only under a condition, is the guarded name) for each child of `node`."""
     if isinstance(node, nodes.If):
-        visit(node.test)
-        for child in [*node.body, *node.elif_, *node.else_]:
-            visit(child, True)
-    elif isinstance(node, nodes.For):
-        visit(node.iter)
-        for child in [node.test, *node.body, *node.else_]:
-            if child is not None:
-                visit(child, True)
-    elif isinstance(node, nodes.CondExpr):
-        visit(node.test)
-        for child in (node.expr1, node.expr2):
-            if child is not None:
-                visit(child, True)
-    elif isinstance(node, nodes.And | nodes.Or):
-        visit(node.left)
-        visit(node.right, True)
-    elif (isinstance(node, nodes.Test) and node.name in ("defined", "undefined")) or (
+        return [(node.test, False, False),
+                *_conditional([*node.body, *node.elif_, *node.else_])]  # fmt: skip
+    if isinstance(node, nodes.For):
+        return [(node.iter, False, False), *_conditional([node.test, *node.body, *node.else_])]
+    if isinstance(node, nodes.CondExpr):
+        return [(node.test, False, False), *_conditional([node.expr1, node.expr2])]
+    if isinstance(node, nodes.And | nodes.Or):
+        return [(node.left, False, False), (node.right, True, False)]
+    if _is_guard(node):
+        return [(node.node, False, True), *((c, False, False) for c in [*node.args, *node.kwargs])]
+    return [(child, False, False) for child in node.iter_child_nodes()]
+
+
+def _conditional(children) -> list[tuple[nodes.Node, bool, bool]]:
+    return [(child, True, False) for child in children if child is not None]
+
+
+def _is_guard(node: nodes.Node) -> bool:
+    return (isinstance(node, nodes.Test) and node.name in ("defined", "undefined")) or (
         isinstance(node, nodes.Filter) and node.name in ("default", "d")
-    ):
-        visit(node.node, conditional, True)
-        for child in [*node.args, *node.kwargs]:
-            visit(child)
-    else:
-        for child in node.iter_child_nodes():
-            visit(child)
+    )
 
 
 def static_text(ast: nodes.Node) -> str:
