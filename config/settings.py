@@ -242,6 +242,8 @@ SPECTACULAR_SETTINGS = {
         "ArgumentKindEnum": "decisions.madr.ARGUMENT_KINDS",
         "FlagStatusEnum": "workloads.models.FlagStatus",
         "DeliveryStatusEnum": "teams.models.WebhookDelivery.Status",
+        "PromptKindEnum": "prompts.models.Kind",
+        "PromptRoleEnum": "prompts.content.ROLES",
         "TaskKindEnum": "evaluations.models.TaskKind",
         "SplitEnum": "evaluations.models.Split",
     },

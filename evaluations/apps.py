@@ -7,9 +7,13 @@ class EvaluationsConfig(AppConfig):
     name = "evaluations"
 
     def ready(self) -> None:
+        from evaluations.playground import team_providers
+        from prompts import playground
         from teams.signals import team_created
 
         team_created.connect(_seed_prices, dispatch_uid="evaluations-team-created")
+        # The prompt playground calls models through the team's providers.
+        playground.register(team_providers)
 
 
 def _seed_prices(sender, *, team, **kwargs) -> None:

@@ -68,19 +68,22 @@ def team_owned_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if issubclass(m, TeamOwned)]
 
 
-def lookup_values(team, field_name: str, limit: int = 20) -> list[str]:
-    """Values of `field_name` (pk for "pk"/"id") over every team-owned row of `team`."""
-    values: list[str] = []
+def lookup_values(team, field_name: str, limit: int = 50) -> list[str]:
+    """Values of `field_name` (pk for "pk"/"id") over every team-owned row of `team`, taken in
+    turn from each model, so that every model's rows are among the first values whatever the
+    number of models or the ids the database handed out."""
+    columns: list[list[str]] = []
     for model in team_owned_models():
         name = "pk" if field_name in ("pk", "id") else field_name
         if name != "pk" and not any(f.name == name for f in model._meta.concrete_fields):
             continue
         rows = model.objects.for_team(team).values_list(name, flat=True)[:limit]
-        values.extend(str(v) for v in rows if v not in (None, ""))
-    return list(dict.fromkeys(values))[:limit]
+        columns.append([str(v) for v in rows if v not in (None, "")])
+    in_turn = [value for row in itertools.zip_longest(*columns) for value in row if value]
+    return list(dict.fromkeys(in_turn))[:limit]
 
 
-def candidate_kwargs(route: Route, team, cap: int = 100) -> list[dict[str, str]]:
+def candidate_kwargs(route: Route, team, cap: int = 200) -> list[dict[str, str]]:
     names = [name for name, _ in route.params]
     choices = [lookup_values(team, name) for name in names]
     return [

@@ -9,12 +9,19 @@ view brings its own parser.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.utils.http import parse_header_parameters
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.generics import GenericAPIView
 
 from teams.api.auth import IsAuthenticatedCaller, TeamScopePermission, api_team
-from teams.api.parsers import MAX_DEPTH, JSONParser, check_json_value, too_large
+from teams.api.parsers import (
+    MAX_DEPTH,
+    JSONParser,
+    RequestTooLarge,
+    check_json_value,
+    too_large,
+)
 
 UTF8 = {"utf-8", "utf8"}
 
@@ -47,6 +54,11 @@ class CheckedBodyMixin:
             data = request.data
         except RecursionError:
             raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.") from None
+        except RequestDataTooBig:
+            # DRF reads JSON through request.body, which Django caps at
+            # DATA_UPLOAD_MAX_MEMORY_SIZE: a 413 like any other body too large, not a 500.
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise RequestTooLarge(f"The request body exceeds {limit:,} bytes.") from None
         if not isinstance(parser, JSONParser):
             check_json_value(data)
 
