@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
+from prompts.selectors import template_for
 from workloads import roi, usage_ingest
 from workloads.models import Assessment, Workload
 from workloads.selectors import workload_roi_data
@@ -129,12 +130,21 @@ WORKLOADS = [
 ]
 
 
+# The demo prompts of prompts/demo.py each workload runs on.
+PROMPTS = {"taskmaster-chat": "taskmaster-persona", "ticket-classifier": "ticket-classifier"}
+
+
 def _seed_workloads(team, user) -> None:
     for spec in WORKLOADS:
         data = {k: v for k, v in spec.items() if k != "worksheet"}
         workload = Workload.objects.for_team(team).filter(slug=spec["slug"]).first()
         if workload is None:
             workload = workload_create(team=team, data=data, actor=user)
+        if workload.prompt_template_id is None:
+            template = template_for(team=team, slug=PROMPTS[workload.slug])
+            if template is not None:
+                Workload.objects.filter(pk=workload.pk).update(prompt_template=template)
+                workload.prompt_template = template
         if not workload.worksheets.exists():
             worksheet_create(
                 team=team,
