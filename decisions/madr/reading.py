@@ -68,7 +68,7 @@ _META = re.compile(
     re.I,
 )
 _CHOSEN = re.compile(r"^\s*[*_]*chosen\s+(?:option|alternative)s?[*_]*\s*:?[*_]*\s*:?\s*", re.I)
-_ARGUMENT = re.compile(r"^[*_]*(good|neutral|bad)\b[*_]*\s*[,:–-]?\s*(?:because\b[,:]?)?\s*(.+)$",
+_ARGUMENT = re.compile(r"^[*_]*(good|neutral|bad)\b[*_]*\s*[,:–-]?\s*(?:because\b[,:]?)?\s*(.*)$",
                        re.I | re.S)  # fmt: skip
 _PRO_CON = re.compile(r"^[*_]*(pro|con)s?[*_]*\s*:\s*(.+)$", re.I | re.S)
 _LABELS = {"pros": "good", "pro": "good", "advantages": "good", "benefits": "good",
@@ -375,11 +375,10 @@ def _option_body(body: Body, blocks: list) -> tuple[str, list[dict]]:
 def _argument(item, label: str | None) -> dict | None:
     match = _ARGUMENT.match(item.raw) or _PRO_CON.match(item.raw)
     kind, text = (match.group(1).lower(), match.group(2)) if match else (label, item.raw)
-    if kind is None or not text.strip():
+    text = one_line(f"{text} {item.rest}")
+    if kind is None or not text:
         return None
-    kind = {"pro": "good", "con": "bad"}.get(kind, kind)
-    nested = one_line(item.rest)
-    return {"kind": kind, "text": one_line(f"{text} {nested}")}
+    return {"kind": {"pro": "good", "con": "bad"}.get(kind, kind), "text": text}
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -393,7 +392,11 @@ def _read_extras(record: dict, extras: dict, notes: list[str]) -> None:
     record["review_by"] = date(review_by, "", notes, field_name="review-by") if review_by else None
     record["evidence"] = evidence(extras.get("evidence"))
     for key, relation in (("supersedes", "supersedes"), ("superseded-by", "superseded_by")):
-        for number in numbers(extras.get(key)):
-            if Ref(number=number) not in record[relation]:
-                record[relation].append(Ref(number=number))
+        known = {ref.number for ref in record[relation]}
+        record[relation] += [Ref(number=n) for n in numbers(extras.get(key)) if n not in known]
+    related = extras.get("related")
+    for link in related if isinstance(related, list) else []:
+        label, number = (link.get("kind"), link.get("to")) if isinstance(link, dict) else ("", "")
+        if isinstance(label, str) and vocab.is_label(label) and numbers(number):
+            record["related"].append({"label": label, "ref": Ref(number=numbers(number)[0])})
     record["exported_by"] = str(extras.get("team") or "")

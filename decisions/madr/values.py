@@ -47,6 +47,8 @@ def date(value: object, name: str, notes: list[str], field_name: str = "date") -
     """An ISO day from `2024-01-02`, `2024/01/02`, `02/01/2024` (Log4brains' other format) or
     a date-prefixed file name; None (and a note) when there is no day to read."""
     text = str(value).strip() if value is not None else ""
+    if text.startswith("["):  # a template's placeholder, "[YYYY-MM-DD when …]"
+        text = ""
     match = _ISO_DAY.search(text)
     day = vocab.iso_day(*(int(g) for g in match.groups())) if match else ""
     if not day and (dmy := _DMY_DAY.search(text)):

@@ -66,6 +66,8 @@ def words(text: str) -> str:
 def status_of(text: str) -> str | None:
     """The status a phrase names (`Approved on 2020-01-02` → accepted), or None."""
     found = words(text).split()
+    while found and found[0].isdigit():  # "2020-02-01 accepted", a status history line
+        found.pop(0)
     for size in (3, 2, 1):
         status = _STATUS_WORDS.get(" ".join(found[:size]))
         if status:

@@ -199,8 +199,10 @@ def _extras(record: Mapping, *, number: bool) -> dict:
         extras["no-options"] = True  # the one option written is a stand-in
         if not record.get("chosen_option"):
             extras["no-choice"] = True
-    for key in ("approach", "workload", "revisit_triggers", "review_by", "supersedes",
-                "superseded_by", "evidence"):  # fmt: skip
+    keys = ["approach", "workload", "revisit_triggers", "review_by", "evidence"]
+    if number:  # elsewhere the link lines say it
+        keys[4:4] = ["supersedes", "superseded_by"]
+    for key in keys:
         value = record.get(key)
         if value:
             extras[key.replace("_", "-")] = _as_date(value) if key == "review_by" else value
