@@ -60,17 +60,26 @@ def zip_files(data: bytes, label: str = "the archive") -> list[SourceFile]:
         entries = archive.infolist()
         if len(entries) > MAX_IMPORT_FILES:
             raise refused(f"{label} holds {len(entries):,} entries: at most {MAX_IMPORT_FILES}.")
-        members = [info for info in entries if _check_entry(info, label)]
+        members = [info for info in entries if _check_entry(info, label, data)]
         declared = sum(info.file_size for info in members)
         if declared > MAX_IMPORT_BYTES:
             raise refused(f"{label} unpacks to more than {MAX_IMPORT_BYTES // 2**20} MiB.")
         return [SourceFile(info.filename, _read(archive, info, label)) for info in members]
 
 
-def _check_entry(info: zipfile.ZipInfo, label: str) -> bool:
+def _raw_name(data: bytes, info: zipfile.ZipInfo) -> bytes:
+    # zipfile cuts a name at its first NUL; the local header has the name as stored.
+    offset = info.header_offset
+    if offset < 0 or offset + 30 > len(data) or data[offset : offset + 4] != b"PK\x03\x04":
+        return b""
+    length = int.from_bytes(data[offset + 26 : offset + 28], "little")
+    return data[offset + 30 : offset + 30 + length]
+
+
+def _check_entry(info: zipfile.ZipInfo, label: str, data: bytes) -> bool:
     """Refuse what no archive of ADRs holds; False for entries that are not files to read."""
     name = info.filename
-    if any(ord(char) < 32 or char == "\x7f" for char in name):
+    if b"\x00" in _raw_name(data, info) or any(ord(c) < 32 or c == "\x7f" for c in name):
         raise refused(f"{label}: an entry's name holds control characters.")
     parts = name.replace("\\", "/").split("/")
     if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):

@@ -584,8 +584,8 @@ def test_numbers_out_of_range_are_ignored_with_a_note():
 
 @pytest.mark.parametrize("title", ["Use C#", "Write the parser in F#"])
 def test_a_title_ending_in_hash_survives_export_and_import(title):
-    record = {**FULL_RECORD, "title": title, "chosen_option": title,
-              "considered_options": [{"title": title, "description": "", "arguments": []}]}  # fmt: skip
+    option = {"title": title, "description": "", "arguments": []}
+    record = {**FULL_RECORD, "title": title, "chosen_option": title, "considered_options": [option]}
 
     assert roundtrip(record, "madr4")["title"] == title
 
