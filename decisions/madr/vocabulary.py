@@ -34,7 +34,7 @@ SUPERSEDES = ("supersedes", "supercedes", "superseeds", "supersceeds", "replaces
 SUPERSEDED_BY = ("superseded by", "superceded by", "superseeded by", "supersceded by",
                  "replaced by", "obsoleted by")  # fmt: skip
 # Typed relations and how they read from the other record (adr-tools' `adr link` pairs).
-INVERSES = {
+PAIRS = {
     "amends": "Amended by",
     "clarifies": "Clarified by",
     "extends": "Extended by",
@@ -48,8 +48,16 @@ INVERSES = {
     "related to": "Related to",
     "see also": "See also",
 }
-INVERSES.update({reverse.lower(): forward.capitalize() for forward, reverse in
-                 list(INVERSES.items())})  # fmt: skip
+INVERSES = {
+    **PAIRS,
+    **{reverse.lower(): forward.capitalize() for forward, reverse in PAIRS.items()},
+}
+# The passive side of a pair ("amended by") and its active form ("Amends").
+_ACTIVE = {
+    reverse.lower(): forward.capitalize()
+    for forward, reverse in PAIRS.items()
+    if forward != reverse.lower()
+}
 MAX_LABEL = 60
 
 _REF_WORDS = re.compile(r"\bADR[-_ ]?0*(\d{1,5})\b|(?<![\w.])#?0*(\d{1,5})(?![\w.])", re.I)
@@ -89,6 +97,11 @@ def relation_of(label: str) -> tuple[str, str]:
 def inverse_of(label: str) -> str:
     """How a relation reads from its target ("Amends" → "Amended by"), when that is known."""
     return INVERSES.get(words(label), "")
+
+
+def active_of(label: str) -> str:
+    """ "Amends" for "Amended by": a link is kept from its active side, when that is known."""
+    return _ACTIVE.get(words(label), "")
 
 
 def is_label(text: str) -> bool:

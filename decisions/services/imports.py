@@ -183,7 +183,14 @@ def _update(decision: DecisionRecord, item: _File, fields: dict, status: str) ->
     """A changed file of a record imported before: a draft takes the file's text; a frozen
     record takes what may still change (status along the machine, triggers, links)."""
     result = item.result
-    changed = [name for name, value in fields.items() if field_differs(decision, name, value)]
+    changed = [
+        name
+        for name, value in fields.items()
+        if name != "source_hash" and field_differs(decision, name, value)
+    ]
+    if not changed and status == decision.status:  # e.g. the team's own export
+        result.status, result.message = "unchanged", f"unchanged: {decision.code}"
+        return
     frozen = [name for name in changed if name in BODY_FIELDS] if decision.is_frozen else []
     moves = status != decision.status
     if frozen or (moves and decision.is_frozen and status not in decision.allowed_transitions):
@@ -196,7 +203,7 @@ def _update(decision: DecisionRecord, item: _File, fields: dict, status: str) ->
         return
     for name in changed:
         apply_field(decision, name, fields[name])
-    decision.status = status
+    decision.status, decision.source_hash = status, fields["source_hash"]
     decision.updated_at = timezone.now()
     decision.save()
     item.wrote = "Re-imported"

@@ -4,7 +4,7 @@ two files it was read from first."""
 
 from __future__ import annotations
 
-from decisions.madr.vocabulary import inverse_of
+from decisions.madr.vocabulary import active_of, inverse_of
 from decisions.models import DecisionConflict, DecisionLink, DecisionRecord
 
 
@@ -27,6 +27,9 @@ def link_related(*, source: DecisionRecord, target: DecisionRecord, label: str) 
             link.reverse = label
             link.save(update_fields=["reverse"])
             return link
+    active = active_of(label)
+    if active:  # "2 is amended by 5" is kept as "5 amends 2"
+        source, target, label = target, source, active
     return DecisionLink.objects.create(
         team=source.team, source=source, target=target, kind=label, reverse=inverse_of(label)
     )
