@@ -152,7 +152,8 @@ def test_date_slugs_are_slugs_numbered_in_date_order_and_links_resolve_by_file_n
     files = {
         "20210301-use-kafka.md": "# Use Kafka\n\n- Status: accepted\n- Date: 2021-03-01\n",
         "20200115-use-rabbitmq.md": (
-            "# Use RabbitMQ\n\n- Status: superseded by [20210301-use-kafka](20210301-use-kafka.md)\n"
+            "# Use RabbitMQ\n\n"
+            "- Status: superseded by [20210301-use-kafka](20210301-use-kafka.md)\n"
         ),
         "4-day-work-week.md": "# Four-day work week\n\n- Status: proposed\n- Date: 2022-01-01\n",
     }
@@ -218,7 +219,7 @@ def test_a_custom_adr_link_pair_becomes_one_link_whichever_file_comes_first(team
     )
 
 
-def test_nothing_is_invented_a_missing_status_takes_the_forms_choice_and_a_missing_date_stays_unknown(
+def test_a_missing_status_takes_the_chosen_default_and_a_missing_date_stays_unknown(
     team, user, admin_client
 ):
     [result] = load(team, user, {"0007-use-x.md": "# Use X\n\n## Context\n\nWhy.\n"},
