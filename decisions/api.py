@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from decisions.models import DecisionConflict, DecisionRecord, DecisionStatus
@@ -65,6 +66,14 @@ def _service_error(exc: DjangoValidationError) -> Response:
     if isinstance(exc, DecisionConflict):
         return Response(error_body(errors[0]["message"], errors), status=status.HTTP_409_CONFLICT)
     return Response(error_body("Invalid input.", errors), status=status.HTTP_400_BAD_REQUEST)
+
+
+class FlavorNegotiation(DefaultContentNegotiation):
+    """On the export views `?format=` names the markdown flavor, not a renderer (DRF's
+    URL_FORMAT_OVERRIDE would answer 404 to `?format=nygard`): responses are JSON or files."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return super().select_renderer(request, renderers, format_suffix="json")
 
 
 class DecisionAPIView(TeamAPIView):
@@ -196,6 +205,8 @@ class DecisionRevisionsView(DecisionAPIView):
 
 
 class DecisionExportView(DecisionAPIView):
+    content_negotiation_class = FlavorNegotiation
+
     @extend_schema(
         operation_id="decisions_export_markdown",
         summary="The decision as a markdown file (MADR 4, Nygard or Log4brains)",

@@ -25,7 +25,7 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 
 from decisions import madr
-from decisions.api import DecisionAPIView
+from decisions.api import DecisionAPIView, FlavorNegotiation
 from decisions.models import DecisionStatus
 from decisions.services import archives, exports, imports
 from teams.api.errors import error_body
@@ -172,7 +172,7 @@ class DecisionImportView(DecisionAPIView):
     )
     def post(self, request):
         params = {**request.query_params.dict()}
-        if "default_status" in request.data and hasattr(request.data, "getlist"):
+        if hasattr(request.data, "getlist") and "default_status" in request.data:
             params["default_status"] = request.data["default_status"]
         checked = ImportParamsSerializer(data=params)
         checked.is_valid(raise_exception=True)
@@ -212,6 +212,8 @@ class DecisionImportView(DecisionAPIView):
 
 
 class DecisionExportZipView(DecisionAPIView):
+    content_negotiation_class = FlavorNegotiation
+
     @extend_schema(
         operation_id="decisions_export_zip",
         summary="Every decision as markdown files, zipped, with an index.md",
