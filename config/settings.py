@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the built-in widget templates, for the TemplatesSetting renderer
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -89,6 +90,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "teams.middleware.ApiJsonErrorsMiddleware",
 ]
+
+# Forms render with the project's templates, so templates/django/forms/field.html is the one
+# field layout behind every `{{ field.as_field_group }}`.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -21,10 +21,12 @@ TEXTS = (
 )  # fmt: skip
 MAX_ROWS = 50
 OPTION_KEYS = ("title", "description", "arguments")
-# Errors of list items (`decision_makers[2]`) show by the list's one input.
+# Lists edited as one input (a line, or a comma-separated name, per item): an item's error
+# (`decision_drivers[1]`) shows by that input, naming the item ("Line 2: …").
 _LIST_ITEM = re.compile(
-    r"^(decision_makers|consulted|informed|decision_drivers|supersedes)\[\d+\]$"
+    r"^(decision_makers|consulted|informed|decision_drivers|supersedes)\[(\d+)\]$"
 )
+_ITEM_WORD = {"decision_drivers": "Line", "supersedes": "Entry"}
 
 
 def blank_data() -> dict:
@@ -188,7 +190,9 @@ def form_errors(paths: dict[str, list[str]]) -> dict[str, list[str]]:
     for path, messages in paths.items():
         item = _LIST_ITEM.match(path)
         if item:
-            errors.setdefault(item.group(1), []).extend(messages)
+            name, position = item.group(1), int(item.group(2)) + 1
+            word = _ITEM_WORD.get(name, "Name")
+            errors.setdefault(name, []).extend(f"{word} {position}: {m}" for m in messages)
     return errors
 
 

@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from teams.models import TeamOwned, TeamQuerySet
+from workloads import roi
 from workloads.models import Approach, Assessment, Workload, Worksheet
 
 
@@ -316,7 +317,11 @@ EVIDENCE_KINDS: dict[str, EvidenceSpec] = {
         field="assessment",
         label=lambda e: (
             f"{e.workload.name} assessment of {e.created_at:%Y-%m-%d %H:%M} UTC"
-            + (f" (recommends {e.recommendation})" if e.recommendation else "")
+            + (
+                f" (recommends {roi.APPROACHES[e.recommendation].phrase})"
+                if e.recommendation
+                else ""
+            )
         ),
         page=lambda e: ("workloads:workload_detail", {"slug": e.workload.slug}),
         ref=lambda e: {"workload": e.workload.slug, "created_at": e.created_at.isoformat()},

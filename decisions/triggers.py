@@ -13,7 +13,9 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+
+from workloads import formatting as fmt
 
 
 @dataclass(frozen=True)
@@ -23,19 +25,14 @@ class Metric:
     unit: str  # count | ms | rate | usd | months
 
 
+# What a trigger can watch; words and units are the product's own (workloads.formatting).
 METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("monthly_requests", "monthly requests", "count"),
-        Metric("monthly_tokens", "monthly tokens", "count"),
-        Metric("latency_p99_ms", "p99 latency", "ms"),
-        Metric("format_error_rate", "format error rate", "rate"),
-        Metric("cost_per_request", "cost per request", "usd"),
-        Metric("monthly_cost", "monthly cost", "usd"),
-        Metric("payback_months", "payback period", "months"),
-        Metric("monthly_savings", "monthly savings from fine-tuning", "usd"),
+    name: Metric(name, fmt.FIGURES[name].words, fmt.FIGURES[name].unit)
+    for name in (
+        "monthly_requests", "monthly_tokens", "latency_p99_ms", "format_error_rate",
+        "cost_per_request", "monthly_cost", "payback_months", "monthly_savings",
     )
-}
+}  # fmt: skip
 
 COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
     ">": operator.gt,
@@ -89,23 +86,12 @@ def evaluate_triggers(triggers: list[dict], metrics: Mapping[str, object]) -> li
 
 
 def format_value(metric: str, value: object) -> str:
-    """A metric's value for a sentence, in its unit: 120,000 · 640 ms · 5% · $0.0012."""
+    """A metric's value for a sentence, in its unit: 120,000 · 640 ms · 5% · $0.0012 (the
+    product's one way of writing figures, workloads.formatting)."""
     number = parse_number(value)
     if number is None:
         return str(value)
-    unit = METRICS[metric].unit if metric in METRICS else "count"
-    if unit == "ms":
-        return f"{_figure(number)} ms"
-    if unit == "rate":
-        return f"{_figure(number * 100, 4)}%"
-    if unit == "usd":
-        places = 2 if abs(number) >= 1 or number == 0 else 6
-        sign = "-" if number < 0 else ""
-        whole, _, cents = _figure(abs(number), places).partition(".")
-        return f"{sign}${whole}.{cents.ljust(2, '0')}"
-    if unit == "months":
-        return f"{_figure(number)} month{'' if number == 1 else 's'}"
-    return _figure(number)
+    return fmt.quantity(METRICS[metric].unit if metric in METRICS else "count", number)
 
 
 def _condition(trigger: Mapping[str, object]) -> str:
@@ -134,10 +120,3 @@ def parse_number(raw: object) -> Decimal | None:
 def plain(number: Decimal) -> int | float:
     """int when whole, else float: how thresholds are stored and shown in JSON."""
     return int(number) if number == number.to_integral_value() else float(number)
-
-
-def _figure(number: Decimal, places: int = 2) -> str:
-    # Enough precision for the integer digits too, or quantize refuses big figures.
-    context = Context(prec=max(28, number.adjusted() + places + 2))
-    text = f"{number.quantize(Decimal(1).scaleb(-places), context=context):,f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -8,7 +8,6 @@ from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from decisions import diff, forms, madr, triggers
@@ -33,6 +32,7 @@ from decisions.services import (
     revisit,
     status,
 )
+from teams.htmx import render_partial
 from teams.scoping import team_view
 from workloads.models import Approach, SwitchFlag, Workload, Worksheet
 
@@ -66,10 +66,7 @@ def decision_list(request: HttpRequest) -> HttpResponse:
         "approaches": Approach.choices,
         "workloads": Workload.objects.for_team(request.team).only("slug", "name"),
     }
-    template = "decisions/records/list.html"
-    response = render(request, f"{template}#results" if request.htmx else template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_partial(request, "decisions/records/list.html", context, partial="results")
 
 
 @team_view
@@ -255,8 +252,9 @@ def decision_diff(request: HttpRequest, number: int) -> HttpResponse:
     decision = _get_decision(request, number)
     revisions = {r.number: r for r in decision.revisions.select_related("author")}
     latest = max(revisions)
-    old_n = _int(request.GET.get("from"), latest - 1 if latest > 1 else latest)
-    new_n = _int(request.GET.get("to"), latest)
+    errors: list[str] = []
+    old_n = _revision(request.GET, "from", latest - 1 if latest > 1 else latest, errors)
+    new_n = _revision(request.GET, "to", latest, errors)
     if old_n not in revisions or new_n not in revisions:
         raise Http404("No such revision")
     old, new = revisions[old_n], revisions[new_n]
@@ -266,12 +264,20 @@ def decision_diff(request: HttpRequest, number: int) -> HttpResponse:
         "new": new,
         "changes": diff.revisions_diff(old.snapshot, new.snapshot),
         "revision_numbers": sorted(revisions, reverse=True),
+        "errors": errors,
     }
-    return render(request, "decisions/records/diff.html", context)
+    return render(request, "decisions/records/diff.html", context, status=400 if errors else 200)
 
 
-def _int(raw: str | None, default: int) -> int:
-    return int(raw) if raw and raw.isdigit() else default
+def _revision(query, name: str, default: int, errors: list[str]) -> int:
+    """A revision number from the query; a value that is not one is reported, not guessed."""
+    raw = query.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        errors.append(f"“{raw}” is not a revision number: showing revision {default} instead.")
+        return default
+    return int(raw)
 
 
 # --- export and import ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 from django.core.cache import cache
 
 from config import cache as fail_open
-from tests.conftest import service_missing
+from tests.plugins.services import service_missing
 
 pytestmark = pytest.mark.django_db
 

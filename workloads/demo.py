@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 
 from workloads import roi, usage_ingest
-from workloads.models import Assessment, Workload, workload_roi_data
+from workloads.models import Assessment, Workload
+from workloads.selectors import workload_roi_data
 from workloads.services.assessments import assessment_create
 from workloads.services.workloads import workload_create
 from workloads.services.worksheets import worksheet_create

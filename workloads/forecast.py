@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from workloads import formatting as fmt
+
 MIN_MONTHS = 3
 FLAT_GROWTH = 0.005  # below ±0.5 % a month we call the volume flat
 HORIZON_MONTHS = 60  # beyond five years a forecast is not worth a date
@@ -60,11 +62,11 @@ def forecast_crossover(monthly: Sequence[tuple[date, float]], crossover: float |
     )
     common = {"monthly_growth": growth, "months_used": len(points), "trend": trend}
     rate = f"{growth:+.1%}/month"
-    target = f"{_count(crossover)} requests/month"
+    target = fmt.requests_per_month(crossover)
     if last_volume >= crossover:
         return Forecast(
             "reached",
-            f"Volume ({_count(last_volume)} requests in {last_month:%B %Y}) is already past the "
+            f"Volume ({fmt.count(last_volume)} requests in {last_month:%B %Y}) is already past the "
             f"crossover volume of {target}: fine-tuning pays back within the horizon now.",
             month=last_month,
             **common,
@@ -107,7 +109,3 @@ def _least_squares(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, flo
     sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
     slope = sxy / sxx if sxx else 0.0
     return slope, mean_y - slope * mean_x
-
-
-def _count(value: float) -> str:
-    return f"{round(value):,}"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from django import forms
 
 from workloads import roi
-from workloads.models import Approach, Policy
+from workloads.formatting import plain
+from workloads.models import Approach, FlagStatus, Policy
 from workloads.services.workloads import PARAMETER_SPECS
 
 # What an empty optional input means, shown as its placeholder.
@@ -24,18 +25,13 @@ EMPTY_MEANS = {
 }
 
 
-def _plain(value: object) -> str:
-    text = str(value)
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def placeholder(spec: roi.FieldSpec, planned: dict[str, str] | None = None) -> str:
     if planned and spec.name in planned:
         return planned[spec.name]
     if spec.name in EMPTY_MEANS:
         return EMPTY_MEANS[spec.name]
     if spec.default is not None and not spec.required:
-        return f"default {_plain(spec.default)}"
+        return f"default {plain(spec.default)}"
     return ""
 
 
@@ -239,3 +235,29 @@ class WorksheetForm(forms.Form):
                 "justification", "Explain the choice: it is what reviewers and later readers see."
             )
         return not self.errors
+
+
+class FlagFilterForm(forms.Form):
+    """The flag list's filters (query parameters). An unknown value is an error shown at its
+    filter, and that filter is ignored."""
+
+    LIVE = "live"
+
+    status = forms.ChoiceField(required=False)
+    workload = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, workloads=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any"), (self.LIVE, "Live"), *FlagStatus.choices]
+        self.fields["workload"].choices = [("", "Any"), *workloads]
+        self.fields["status"].error_messages["invalid_choice"] = (
+            "Unknown status “%(value)s”: choose live, " + ", ".join(FlagStatus.values) + "."
+        )
+        self.fields["workload"].error_messages["invalid_choice"] = (
+            "No workload “%(value)s” in this team."
+        )
+
+    def value(self, name: str) -> str:
+        """The filter's value when valid, else "" (no filter)."""
+        self.is_valid()
+        return self.cleaned_data.get(name) or ""

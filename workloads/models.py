@@ -1,26 +1,25 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
 from teams.models import Team, TeamOwned, TeamQuerySet
+from workloads import roi
 
 
-class Approach(models.TextChoices):
-    PROMPT = "prompt", "Prompt engineering"
-    FINE_TUNE = "fine-tune", "Fine-tuned model"
-    HYBRID = "hybrid", "Hybrid (fine-tune + prompt)"
-    RAG = "rag", "RAG + prompting"
+def _member(key: str) -> str:
+    return key.upper().replace("-", "_")
 
 
-class Policy(models.TextChoices):
-    SLA_ROI = "sla_roi", "SLA + ROI (latency, format errors, payback)"
-    CHECKLISTS = "checklists", "Checklists (use-X-when lists)"
-    FLOWCHART = "flowchart", "Flowchart (data, consistency, volume, accuracy)"
+# Built from the ROI engine's registry of names: PROMPT, FINE_TUNE, HYBRID, RAG and SLA_ROI,
+# CHECKLISTS, FLOWCHART, labelled as everywhere else.
+Approach = models.TextChoices(
+    "Approach", [(_member(key), (key, name.label)) for key, name in roi.APPROACHES.items()]
+)
+Policy = models.TextChoices(
+    "Policy", [(_member(key), (key, name.label)) for key, name in roi.POLICIES.items()]
+)
 
 
 class Workload(TeamOwned):
@@ -49,6 +48,15 @@ class Workload(TeamOwned):
     # and the claim marker of a pending (coalesced) re-assessment.
     usage_changed_at = models.DateTimeField(null=True, blank=True)
     assessment_requested_at = models.DateTimeField(null=True, blank=True)
+    # Who last changed the parameters and when; `parameters_from` is the worksheet version they
+    # were applied from (cleared by an edit by hand).
+    parameters_changed_at = models.DateTimeField(null=True, blank=True)
+    parameters_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    parameters_from = models.ForeignKey(
+        "Worksheet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -98,28 +106,6 @@ class Worksheet(TeamOwned):
         if not self._state.adding:
             raise ValueError("Worksheet versions are immutable: save a new version instead.")
         super().save(*args, **kwargs)
-
-
-def workload_roi_data(workload: Workload, *, price_rows=None) -> dict:
-    """The workload's ROI inputs before observation: its parameters, its policy, and prices from
-    the price table for `model` / `ft_model` (an explicit price parameter always wins)."""
-    data = dict(workload.parameters)
-    data["policy"] = workload.policy
-    rows = price_rows
-    price = price_for(workload.team, workload.model, rows=rows) if workload.model else None
-    if price is not None:
-        data.setdefault("input_price_per_1m", price.input_per_1m)
-        data.setdefault("output_price_per_1m", price.output_per_1m)
-        if price.training_per_1m is not None:
-            data.setdefault("training_price_per_1m", price.training_per_1m)
-    if workload.ft_model:
-        # Stored parameters are JSON numbers; prices are Decimals.
-        multiplier = Decimal(str(data.get("ft_price_multiplier", DEFAULT_FT_MULTIPLIER)))
-        ft_price = price_for(workload.team, workload.ft_model, ft_multiplier=multiplier, rows=rows)
-        if ft_price is not None:
-            data.setdefault("ft_input_price_per_1m", ft_price.input_per_1m)
-            data.setdefault("ft_output_price_per_1m", ft_price.output_per_1m)
-    return data
 
 
 class UsageRecord(TeamOwned):

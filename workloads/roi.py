@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from typing import Any
 
+from workloads import formatting as fmt
+
 __all__ = [
     "APPROACHES",
     "FIELDS",
@@ -44,8 +46,54 @@ __all__ = [
     "threshold_margins",
 ]
 
-APPROACHES = ("prompt", "fine-tune", "hybrid", "rag")
-POLICIES = ("sla_roi", "checklists", "flowchart")
+
+@dataclass(frozen=True)
+class ApproachName:
+    """How an approach is named: `label` for badges and choices, `phrase` inside a sentence."""
+
+    label: str
+    phrase: str
+
+
+@dataclass(frozen=True)
+class PolicyName:
+    """How a decision policy is named: `title` in tables, `label` in choices, `name` inside a
+    sentence, `question` for what it asks."""
+
+    title: str
+    label: str
+    name: str
+    question: str
+
+
+# The one registry of approach and policy names: the models' choices, the pages, the ROI
+# reasons and drafted decision records all read it.
+APPROACHES: dict[str, ApproachName] = {
+    "prompt": ApproachName("Prompt engineering", "prompt engineering"),
+    "fine-tune": ApproachName("Fine-tuned model", "a fine-tuned model"),
+    "hybrid": ApproachName("Hybrid (fine-tune + prompt)", "a hybrid of fine-tuning and prompting"),
+    "rag": ApproachName("RAG + prompting", "RAG + prompting"),
+}
+POLICIES: dict[str, PolicyName] = {
+    "sla_roi": PolicyName(
+        "SLA + ROI",
+        "SLA + ROI (latency, format errors, payback)",
+        "the SLA/ROI decision function",
+        "Is a latency or format SLA breached, and does fine-tuning pay back in time?",
+    ),
+    "checklists": PolicyName(
+        "Checklists",
+        "Checklists (use-X-when lists)",
+        "the checklist comparison",
+        "Are more 'use fine-tuning when' checks true than 'use prompts when' checks?",
+    ),
+    "flowchart": PolicyName(
+        "Flowchart",
+        "Flowchart (data, consistency, volume, accuracy)",
+        "the decision flowchart",
+        "500+ labeled examples, consistency critical, 10,000+ requests, accuracy > 90%?",
+    ),
+}
 PERSONA_CHANGE_FREQUENCIES = ("weekly", "monthly", "rarely")
 
 # Thresholds fixed by the seeds' frameworks (the SLA/ROI ones are inputs instead).
@@ -203,7 +251,7 @@ FIELDS: tuple[FieldSpec, ...] = (
          "prompt engineering; above it, it suggests a hybrid.", 5_000_000),
     _choice("policy", "sla", "Decision policy",
             "Which framework's verdict becomes the recommendation: the SLA/ROI function, the "
-            "two checklists, or the decision flowchart.", POLICIES, "sla_roi"),
+            "two checklists, or the decision flowchart.", tuple(POLICIES), "sla_roi"),
     _bool("rapid_prototyping", "Rapid prototyping",
           "The feature is still being prototyped and iterated quickly."),
     _choice("persona_change_frequency", "checklist", "Persona/prompt changes",
@@ -411,14 +459,14 @@ def _parse_number(raw: object) -> Decimal:
 def _check_range(spec: FieldSpec, number: Decimal) -> None:
     low, high = spec.minimum, spec.maximum
     if low is not None and spec.exclusive_minimum and number <= low:
-        raise _FieldError(f"must be greater than {_num(low)}")
+        raise _FieldError(f"must be greater than {fmt.number(low)}")
     # A real upper bound (not the sanity cap) reads better as a range: "between 0 and 1".
     if low is not None and high is not None and high < _MAX_VALUE and not low <= number <= high:
-        raise _FieldError(f"must be between {_num(low)} and {_num(high)}")
+        raise _FieldError(f"must be between {fmt.number(low)} and {fmt.number(high)}")
     if low is not None and number < low:
-        raise _FieldError(f"must be ≥ {_num(low)}")
+        raise _FieldError(f"must be ≥ {fmt.number(low)}")
     if high is not None and number > high:
-        raise _FieldError(f"must be ≤ {_num(high)}")
+        raise _FieldError(f"must be ≤ {fmt.number(high)}")
 
 
 @dataclass(frozen=True)
@@ -572,13 +620,13 @@ def _sla_roi_verdict(
         payback = _payback(investment, savings)
         if payback is not None and payback <= i.horizon_months:
             why = (
-                f"payback {_months(payback)} months ≤ horizon {_num(i.horizon_months)} months "
-                f"({_money(investment)} investment ÷ {_money(savings)}/month savings)"
+                f"payback {fmt.months(payback)} ≤ horizon {fmt.months(i.horizon_months)} "
+                f"({fmt.usd(investment)} investment ÷ {fmt.usd(savings)}/month savings)"
             )
             return Verdict("fine-tune", (*breaches, why))
         return Verdict("hybrid", (*breaches, _slow_payback_reason(i, investment, savings)))
     calm = f"no SLA breach ({_latency_note(i)}; {_format_note(i)})"
-    tokens, cutoff = _num(monthly_tokens), _num(i.token_cutoff_per_month)
+    tokens, cutoff = fmt.count(monthly_tokens), fmt.count(i.token_cutoff_per_month)
     if monthly_tokens < i.token_cutoff_per_month:
         low = f"{tokens} tokens/month < {cutoff} cutoff (low volume): prompting is cheapest"
         return Verdict("prompt", (calm, low))
@@ -591,12 +639,12 @@ def _breaches(i: RoiInputs) -> tuple[str, ...]:
     found = []
     if i.latency_p99_ms is not None and i.latency_p99_ms > i.latency_sla_ms:
         found.append(
-            f"p99 latency {_num(i.latency_p99_ms)} ms exceeds the {_num(i.latency_sla_ms)} ms SLA"
+            f"p99 latency {fmt.ms(i.latency_p99_ms)} exceeds the {fmt.ms(i.latency_sla_ms)} SLA"
         )
     if i.format_error_rate is not None and i.format_error_rate > i.format_error_threshold:
         found.append(
-            f"format error rate {_pct(i.format_error_rate)} exceeds the "
-            f"{_pct(i.format_error_threshold)} threshold"
+            f"format error rate {fmt.percent(i.format_error_rate)} exceeds the "
+            f"{fmt.percent(i.format_error_threshold)} threshold"
         )
     return tuple(found)
 
@@ -607,24 +655,25 @@ def _slow_payback_reason(i: RoiInputs, investment: Decimal, savings: Decimal) ->
     if payback is None:
         return (
             f"fine-tuning saves nothing per month at this volume (monthly savings "
-            f"{_money(savings)}), so it never pays back: {tail}"
+            f"{fmt.usd(savings)}), so it never pays back: {tail}"
         )
     return (
-        f"payback {_months(payback)} months ({_money(investment)} investment ÷ {_money(savings)}"
-        f"/month savings) exceeds the {_num(i.horizon_months)}-month horizon: {tail}"
+        f"payback {fmt.months(payback)} ({fmt.usd(investment)} investment ÷ {fmt.usd(savings)}"
+        f"/month savings) exceeds the {fmt.number(i.horizon_months)}-month horizon: {tail}"
     )
 
 
 def _latency_note(i: RoiInputs) -> str:
     if i.latency_p99_ms is None:
         return "p99 latency not measured"
-    return f"p99 latency {_num(i.latency_p99_ms)} ms ≤ {_num(i.latency_sla_ms)} ms SLA"
+    return f"p99 latency {fmt.ms(i.latency_p99_ms)} ≤ {fmt.ms(i.latency_sla_ms)} SLA"
 
 
 def _format_note(i: RoiInputs) -> str:
     if i.format_error_rate is None:
         return "format error rate not measured"
-    return f"format error rate {_pct(i.format_error_rate)} ≤ {_pct(i.format_error_threshold)}"
+    rate, threshold = fmt.percent(i.format_error_rate), fmt.percent(i.format_error_threshold)
+    return f"format error rate {rate} ≤ {threshold}"
 
 
 def _checklists_verdict(i: RoiInputs) -> Verdict:
@@ -644,12 +693,12 @@ def _checklists_verdict(i: RoiInputs) -> Verdict:
 
 
 def _prompt_checks(i: RoiInputs) -> list[tuple[bool, str]]:
-    requests = _num(i.monthly_requests)
+    requests = fmt.count(i.monthly_requests)
     return [
         (i.rapid_prototyping, "rapid prototyping and iteration"),
         (
             i.monthly_requests < LOW_VOLUME_REQUESTS,
-            f"{requests} requests/month < {_num(LOW_VOLUME_REQUESTS)} (low volume)",
+            f"{requests} requests/month < {fmt.count(LOW_VOLUME_REQUESTS)} (low volume)",
         ),
         (i.persona_change_frequency == "weekly", "the persona changes weekly"),
         (i.multi_persona, "several personas needed on the same model"),
@@ -659,11 +708,11 @@ def _prompt_checks(i: RoiInputs) -> list[tuple[bool, str]]:
 
 
 def _ft_checks(i: RoiInputs) -> list[tuple[bool, str]]:
-    requests = _num(i.monthly_requests)
+    requests = fmt.count(i.monthly_requests)
     return [
         (
             i.monthly_requests > HIGH_VOLUME_REQUESTS,
-            f"{requests} requests/month > {_num(HIGH_VOLUME_REQUESTS)} (high volume)",
+            f"{requests} requests/month > {fmt.count(HIGH_VOLUME_REQUESTS)} (high volume)",
         ),
         (i.consistency_critical, "consistency is critical"),
         (i.public_facing, "public-facing, so robustness against jailbreaking matters"),
@@ -681,8 +730,8 @@ def _flowchart_verdict(i: RoiInputs) -> Verdict:
     steps = [
         (
             i.labeled_examples >= MIN_LABELED_EXAMPLES,
-            f"{_num(i.labeled_examples)} labeled examples ≥ {MIN_LABELED_EXAMPLES}",
-            f"{_num(i.labeled_examples)} labeled examples < {MIN_LABELED_EXAMPLES}: "
+            f"{fmt.count(i.labeled_examples)} labeled examples ≥ {MIN_LABELED_EXAMPLES}",
+            f"{fmt.count(i.labeled_examples)} labeled examples < {MIN_LABELED_EXAMPLES}: "
             "not enough data to fine-tune",
         ),
         (
@@ -692,14 +741,14 @@ def _flowchart_verdict(i: RoiInputs) -> Verdict:
         ),
         (
             i.monthly_requests >= LOW_VOLUME_REQUESTS,
-            f"{_num(i.monthly_requests)} requests/month ≥ {_num(LOW_VOLUME_REQUESTS)}",
-            f"{_num(i.monthly_requests)} requests/month < {_num(LOW_VOLUME_REQUESTS)}: "
+            f"{fmt.count(i.monthly_requests)} requests/month ≥ {fmt.count(LOW_VOLUME_REQUESTS)}",
+            f"{fmt.count(i.monthly_requests)} requests/month < {fmt.count(LOW_VOLUME_REQUESTS)}: "
             "try prompt engineering first",
         ),
         (
             i.accuracy_target > ACCURACY_BAR,
-            f"accuracy target {_pct(i.accuracy_target)} > {_pct(ACCURACY_BAR)}",
-            f"accuracy target {_pct(i.accuracy_target)} ≤ {_pct(ACCURACY_BAR)}: "
+            f"accuracy target {fmt.percent(i.accuracy_target)} > {fmt.percent(ACCURACY_BAR)}",
+            f"accuracy target {fmt.percent(i.accuracy_target)} ≤ {fmt.percent(ACCURACY_BAR)}: "
             "prompt engineering might suffice",
         ),
     ]
@@ -711,16 +760,11 @@ def _flowchart_verdict(i: RoiInputs) -> Verdict:
     return Verdict("fine-tune", tuple(passed))
 
 
-_POLICY_NAMES = {
-    "sla_roi": "SLA/ROI decision function",
-    "checklists": "prompt/fine-tune checklists",
-    "flowchart": "decision flowchart",
-}
 _KNOWLEDGE_RULE = {"prompt": "rag", "fine-tune": "hybrid"}
 
 
 def _recommend(i: RoiInputs, verdict: Verdict) -> tuple[str, tuple[str, ...]]:
-    headline = f"the {_POLICY_NAMES[i.policy]} ({i.policy}) picks {verdict.verdict}"
+    headline = f"{POLICIES[i.policy].name} picks {APPROACHES[verdict.verdict].phrase}"
     reasons = (headline, *verdict.reasons)
     if not i.dynamic_knowledge or verdict.verdict not in _KNOWLEDGE_RULE:
         return verdict.verdict, reasons
@@ -728,7 +772,7 @@ def _recommend(i: RoiInputs, verdict: Verdict) -> tuple[str, tuple[str, ...]]:
     target = _KNOWLEDGE_RULE[verdict.verdict]
     rule = (
         f"knowledge changes often and fine-tuning does not inject knowledge: "
-        f"{verdict.verdict} becomes {target}"
+        f"{APPROACHES[verdict.verdict].phrase} becomes {APPROACHES[target].phrase}"
     )
     return target, (*reasons, rule)
 
@@ -743,8 +787,8 @@ def _warnings(
     found = []
     if i.prompt_overhead_tokens > PROMPT_BLOAT_TOKENS:
         found.append(
-            f"prompt bloat: evaluate fine-tuning — {_num(i.prompt_overhead_tokens)} prompt "
-            f"overhead tokens per request exceed {_num(PROMPT_BLOAT_TOKENS)}"
+            f"prompt bloat: evaluate fine-tuning — {fmt.tokens(i.prompt_overhead_tokens)} prompt "
+            f"overhead tokens per request exceed {fmt.count(PROMPT_BLOAT_TOKENS)}"
         )
     if fine_tune.cost_per_request >= prompt.cost_per_request:
         found.append(
@@ -755,8 +799,8 @@ def _warnings(
         margin = prompt.cost_per_request - fine_tune.cost_per_request
         found.append(
             f"fine-tuning saves per call but not per month: maintenance "
-            f"({_money(_maintenance(i))}/month) outweighs the token savings below "
-            f"{_num(_maintenance(i) / margin, 0)} requests/month"
+            f"({fmt.usd(_maintenance(i))}/month) outweighs the token savings below "
+            f"{fmt.requests_per_month(_maintenance(i) / margin)}"
         )
     if monthly_tokens == 0:
         found.append(
@@ -765,8 +809,8 @@ def _warnings(
         )
     if payback is not None and payback > i.horizon_months:
         found.append(
-            f"payback {_months(payback)} months is longer than the {_num(i.horizon_months)}-month "
-            "horizon"
+            f"payback {fmt.months(payback)} is longer than the "
+            f"{fmt.number(i.horizon_months)}-month horizon"
         )
     return tuple(found)
 
@@ -826,6 +870,7 @@ def _nice_step(raw: int) -> int:
 
 _NEGATE = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
 _COMPARE = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+_COMPARATOR_WORDS = {">": "above", ">=": "at or above", "<": "below", "<=": "at or below"}
 
 
 @dataclass(frozen=True)
@@ -861,7 +906,7 @@ def threshold_margins(result: RoiResult) -> list[dict[str, object]]:
 def _rules(result: RoiResult) -> list[_Rule]:
     i = result.inputs
     requests = Decimal(i.monthly_requests)
-    horizon = _num(i.horizon_months)
+    horizon = fmt.number(i.horizon_months)
     rules = [
         _Rule("latency_p99_ms", ">", i.latency_sla_ms, i.latency_p99_ms, ("sla_roi",),
               "p99 latency breaches the SLA (SLA/ROI moves to fine-tune or hybrid)",
@@ -904,7 +949,7 @@ def _margin(rule: _Rule) -> tuple[dict[str, object], str]:
     holds = rule.value is not None and _COMPARE[rule.comparator](rule.value, rule.threshold)
     comparator = _NEGATE[rule.comparator] if holds else rule.comparator
     effect = rule.becomes_false if holds else rule.becomes_true
-    now = "unknown" if rule.value is None else _num(rule.value, 4)
+    now = "unknown" if rule.value is None else fmt.figure(rule.metric, rule.value)
     with localcontext(_CONTEXT):
         distance = None if rule.value is None else _distance(rule.value, rule.threshold)
     margin = {
@@ -914,7 +959,10 @@ def _margin(rule: _Rule) -> tuple[dict[str, object], str]:
         "value": None if rule.value is None else _json_plain(_round_json(rule.value)),
         "distance": distance,
         "policies": list(rule.policies),
-        "description": f"{rule.metric} {comparator} {_num(rule.threshold)} (now {now})",
+        "description": (
+            f"{fmt.FIGURES[rule.metric].words} {_COMPARATOR_WORDS[comparator]} "
+            f"{fmt.figure(rule.metric, rule.threshold)} (now {now})"
+        ),
     }
     return margin, effect
 
@@ -950,30 +998,5 @@ def _json_plain(value: object) -> object:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _num(value: Decimal | int, places: int = 2) -> str:
-    """A figure for a sentence: thousands separators, at most ``places`` decimals."""
-    value = Decimal(value)
-    context = Context(prec=max(34, value.adjusted() + places + 2), rounding=ROUND_HALF_EVEN)
-    text = format(value.quantize(Decimal(1).scaleb(-places), context=context), ",f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _months(value: Decimal) -> str:
-    # A payback of days should not read as "0 months".
-    return _num(value, 2 if value >= 1 else 4)
-
-
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _money(value: Decimal) -> str:
-    """USD for a sentence: cents from $1 up, up to 6 decimals for per-request amounts."""
-    places = 2 if abs(value) >= 1 or value == 0 else 6
-    whole, _, cents = _num(abs(value), places).partition(".")
-    sign = "-" if value < 0 else ""
-    return f"{sign}${whole}.{cents.ljust(2, '0')}"
-
-
-def _pct(fraction: Decimal) -> str:
-    return f"{_num(fraction * 100, 6)}%"

@@ -1,22 +1,31 @@
-"""Read side of live usage: what the dashboard, the workload page and the API show.
+"""Read side of workloads: what the dashboard, the workload list and page, and the API show.
 
 Every function here reads; writes live in workloads.services. Queries are per kind of data,
-never per workload (the dashboard is pinned by a query-count test).
+never per workload (the dashboard and the list are pinned by query-count tests).
+
+One story per workload: its recommendation, monthly requests and crossover volume are those of
+its latest assessment (:class:`WorkloadEvidence`), wherever they are shown. Until a workload has
+been assessed, its planned figures (parameters and prices, exactly what an assessment without
+usage computes) stand in, and say so.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDay, TruncMonth
 from django.utils import timezone
 
+from evaluations.models import ModelPrice
+from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
+from workloads import formatting, roi
 from workloads.forecast import Forecast, forecast_crossover
-from workloads.models import Assessment, SwitchFlag, UsageRecord, Workload
+from workloads.models import Assessment, FlagStatus, SwitchFlag, UsageRecord, Workload
 from workloads.services.flags import flag_as_dict
 
 CHART_DAYS = 60
@@ -25,27 +34,254 @@ HISTORY_LENGTH = 10
 FORECAST_MONTHS = 12
 
 
-def chart_json(config: dict) -> str:
-    """JSON for a `<script type="application/json" data-chart>` block, safe inside HTML."""
-    text = json.dumps(config, cls=DjangoJSONEncoder)
-    return text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
+# --- prices and planned inputs ----------------------------------------------------------------
+
+
+def price_inputs(
+    team, *, model: str, ft_model: str = "", ft_multiplier=DEFAULT_FT_MULTIPLIER, price_rows=None
+) -> dict[str, Decimal]:
+    """The ROI inputs the price table gives for a workload's models: `input_price_per_1m`,
+    `output_price_per_1m` (and `training_price_per_1m` when the row has one) for `model`;
+    `ft_input_price_per_1m`, `ft_output_price_per_1m` for `ft_model` (a fine-tuned name without
+    a row of its own is its base model × `ft_multiplier`). Models without a price give nothing.
+    """
+    found: dict[str, Decimal] = {}
+    price = price_for(team, model, rows=price_rows) if model else None
+    if price is not None:
+        found["input_price_per_1m"] = price.input_per_1m
+        found["output_price_per_1m"] = price.output_per_1m
+        if price.training_per_1m is not None:
+            found["training_price_per_1m"] = price.training_per_1m
+    ft_price = (
+        price_for(team, ft_model, ft_multiplier=ft_multiplier, rows=price_rows)
+        if ft_model
+        else None
+    )
+    if ft_price is not None:
+        found["ft_input_price_per_1m"] = ft_price.input_per_1m
+        found["ft_output_price_per_1m"] = ft_price.output_per_1m
+    return found
+
+
+def workload_roi_data(workload: Workload, *, price_rows=None) -> dict:
+    """The workload's ROI inputs before observation: its parameters, its policy, and prices from
+    the price table for `model` / `ft_model` (an explicit price parameter always wins)."""
+    data = dict(workload.parameters)
+    data["policy"] = workload.policy
+    # Stored parameters are JSON numbers; prices are Decimals.
+    multiplier = Decimal(str(data.get("ft_price_multiplier", DEFAULT_FT_MULTIPLIER)))
+    prices = price_inputs(
+        workload.team,
+        model=workload.model,
+        ft_model=workload.ft_model,
+        ft_multiplier=multiplier,
+        price_rows=price_rows,
+    )
+    for name, value in prices.items():
+        data.setdefault(name, value)
+    return data
+
+
+def workload_planned_result(workload: Workload, *, price_rows=None):
+    """The workload's figures from its parameters and prices, before any observation.
+
+    Returns `(result, None)`, or `(None, errors)` listing the inputs still missing or invalid.
+    """
+    try:
+        inputs = roi.parse_inputs(workload_roi_data(workload, price_rows=price_rows))
+    except roi.RoiInputError as exc:
+        return None, exc.errors
+    return roi.evaluate(inputs), None
+
+
+# --- one story per workload -------------------------------------------------------------------
+
+
+def input_label(name: str) -> str:
+    spec = roi.FIELDS_BY_NAME.get(name)
+    return spec.label if spec else name.replace("_", " ")
+
+
+@dataclass
+class WorkloadEvidence:
+    """What the evidence says about one workload: the figures of its latest assessment, or, before
+    the first one, its planned figures. Every page takes the recommendation, the monthly requests
+    and the crossover volume from here."""
+
+    workload: Workload
+    assessment: Assessment | None = None
+    planned: roi.RoiResult | None = None
+    planned_errors: list[dict] = field(default_factory=list)
+    flag: SwitchFlag | None = None
+    since: datetime | None = None  # when the recommendation started to hold (workload page)
+
+    @property
+    def basis(self) -> str:
+        """`observed` (usage in the window), `planned` (parameters only), `incomplete` (inputs
+        missing), or `none` (not assessed and no planned figures)."""
+        if self.assessment is not None:
+            if self.assessment.errors:
+                return "incomplete"
+            return "observed" if self.assessment.observed.get("requests") else "planned"
+        if self.planned is not None:
+            return "planned"
+        return "incomplete" if self.planned_errors else "none"
+
+    @cached_property
+    def inputs(self) -> dict:
+        if self.assessment is not None:
+            return self.assessment.inputs if not self.assessment.errors else {}
+        return self.planned.inputs.as_dict() if self.planned is not None else {}
+
+    @cached_property
+    def outputs(self) -> dict:
+        if self.assessment is not None:
+            return self.assessment.outputs
+        return self.planned.as_dict() if self.planned is not None else {}
+
+    @property
+    def recommendation(self) -> str:
+        return self.outputs.get("recommendation") or ""
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(self.outputs.get("recommendation_reasons") or [])
+
+    @property
+    def monthly_requests(self):
+        return self.inputs.get("monthly_requests")
+
+    @property
+    def crossover(self):
+        return self.outputs.get("crossover_monthly_requests")
+
+    @property
+    def assessed_at(self) -> datetime | None:
+        return self.assessment.created_at if self.assessment is not None else None
+
+    @property
+    def disagrees(self) -> bool:
+        return bool(self.recommendation) and self.recommendation != self.workload.current_approach
+
+    @property
+    def errors(self) -> list[dict]:
+        raw = self.assessment.errors if self.assessment is not None else self.planned_errors
+        return [{**error, "label": input_label(error["field"])} for error in raw or []]
+
+    @property
+    def open_flag(self) -> SwitchFlag | None:
+        return self.flag if self.flag is not None and self.flag.status == FlagStatus.OPEN else None
+
+
+def latest_assessments(workload_ids) -> dict[int, Assessment]:
+    """The latest assessment of each workload, in one query whatever their number."""
+    latest = Assessment.objects.filter(workload=OuterRef("pk")).order_by("-created_at", "-id")
+    ids = Workload.objects.filter(pk__in=list(workload_ids)).annotate(
+        latest_id=Subquery(latest.values("pk")[:1])
+    )
+    found = Assessment.objects.filter(pk__in=ids.values("latest_id"))
+    return {assessment.workload_id: assessment for assessment in found}
+
+
+def workloads_evidence(team, workloads: list[Workload]) -> dict[int, WorkloadEvidence]:
+    """The evidence of each of `team`'s `workloads`: latest assessments and live flags in three
+    queries, plus the price table once if a workload has never been assessed."""
+    assessments = latest_assessments(w.pk for w in workloads)
+    flags = {
+        flag.workload_id: flag
+        for flag in SwitchFlag.objects.for_team(team).live().select_related("decision")
+    }
+    price_rows = None
+    found = {}
+    for workload in workloads:
+        evidence = WorkloadEvidence(
+            workload, assessment=assessments.get(workload.pk), flag=flags.get(workload.pk)
+        )
+        if evidence.assessment is None:
+            if price_rows is None:
+                price_rows = list(ModelPrice.objects.for_team(team))
+            planned, errors = workload_planned_result(workload, price_rows=price_rows)
+            evidence.planned, evidence.planned_errors = planned, errors or []
+        found[workload.pk] = evidence
+    return found
+
+
+def workload_evidence(workload: Workload) -> WorkloadEvidence:
+    """The evidence of one workload, with when its recommendation started to hold."""
+    evidence = workloads_evidence(workload.team, [workload])[workload.pk]
+    evidence.since = recommendation_since(evidence.assessment)
+    return evidence
+
+
+def recommendation_since(assessment: Assessment | None) -> datetime | None:
+    """When the latest run of assessments recommending what `assessment` recommends began
+    (assessments that could not run do not break the run)."""
+    if assessment is None or not assessment.recommendation:
+        return None
+    history = Assessment.objects.filter(workload=assessment.workload_id).exclude(recommendation="")
+    before = history.filter(
+        Q(created_at__lt=assessment.created_at)
+        | Q(created_at=assessment.created_at, pk__lt=assessment.pk)
+    )
+    other = before.exclude(recommendation=assessment.recommendation).order_by("-created_at", "-id")
+    last_other = other.values_list("created_at", flat=True).first()
+    run = history.filter(recommendation=assessment.recommendation)
+    if last_other is not None:
+        run = run.filter(created_at__gt=last_other)
+    return run.order_by("created_at", "id").values_list("created_at", flat=True).first()
+
+
+def planned_and_observed(workload: Workload, evidence: WorkloadEvidence) -> list[dict]:
+    """The figures usage can observe, side by side: planned (the workload's parameters),
+    observed (the latest assessment's trailing 30 days) and the value the assessment used."""
+    parameters, inputs = workload.parameters, evidence.inputs
+    observed = evidence.assessment.observed if evidence.assessment is not None else {}
+    planned_input = None
+    if parameters.get("user_tokens") is not None:
+        planned_input = Decimal(str(parameters["user_tokens"])) + Decimal(
+            str(parameters.get("prompt_overhead_tokens") or 0)
+        )
+    used_input = None
+    if inputs.get("user_tokens") is not None:
+        used_input = Decimal(str(inputs["user_tokens"])) + Decimal(
+            str(inputs.get("prompt_overhead_tokens") or 0)
+        )
+    rows = [
+        ("Requests per month", "count", parameters.get("monthly_requests"),
+         observed.get("requests") or None, inputs.get("monthly_requests")),
+        ("Input tokens per request, prompted", "tokens", planned_input,
+         observed.get("prompt_mean_input_tokens"), used_input),
+        ("Output tokens per request", "tokens", parameters.get("output_tokens"),
+         observed.get("mean_output_tokens"), inputs.get("output_tokens")),
+        ("p99 latency", "ms", parameters.get("latency_p99_ms"),
+         observed.get("latency_p99_ms"), inputs.get("latency_p99_ms")),
+        ("Format error rate", "rate", parameters.get("format_error_rate"),
+         observed.get("format_error_rate"), inputs.get("format_error_rate")),
+    ]  # fmt: skip
+    return [
+        {
+            "label": label,
+            "planned": _or_words(unit, planned, "not planned"),
+            "observed": _or_words(unit, seen, "not observed"),
+            "used": _or_words(unit, used, "not known"),
+        }
+        for label, unit, planned, seen, used in rows
+    ]
+
+
+def _or_words(unit: str, value, words: str) -> str:
+    return words if value is None else formatting.quantity(unit, value)
 
 
 # --- the dashboard -----------------------------------------------------------------------------
 
 
 def dashboard_rows(team, *, now: datetime | None = None) -> list[dict]:
-    """Every workload of `team` with its latest recommendation, live flag and a 30-day
-    sparkline of daily requests: three queries whatever the number of workloads."""
+    """Every workload of `team` with its evidence (latest assessment, live flag) and a 30-day
+    sparkline of daily requests, in constant queries whatever the number of workloads."""
     now = now or timezone.now()
-    latest = Assessment.objects.filter(workload=OuterRef("pk")).order_by("-created_at", "-id")
-    workloads = list(
-        Workload.objects.for_team(team).annotate(
-            recommendation=Subquery(latest.values("recommendation")[:1]),
-            assessed_at=Subquery(latest.values("created_at")[:1]),
-        )
-    )
-    flags = {flag.workload_id: flag for flag in SwitchFlag.objects.for_team(team).live()}
+    workloads = list(Workload.objects.for_team(team))
+    evidence = workloads_evidence(team, workloads)
     # Complete UTC days only: today's partial count would read as a sudden drop.
     end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = end - timedelta(days=SPARKLINE_DAYS)
@@ -66,11 +302,8 @@ def dashboard_rows(team, *, now: datetime | None = None) -> list[dict]:
         rows.append(
             {
                 "workload": workload,
-                "recommendation": workload.recommendation or "",
-                "assessed_at": workload.assessed_at,
-                "flag": flags.get(workload.pk),
-                "volume_30d": sum(volumes),
-                "sparkline": chart_json(_sparkline(days, volumes)) if any(volumes) else "",
+                "evidence": evidence[workload.pk],
+                "sparkline": _sparkline(days, volumes) if any(volumes) else None,
             }
         )
     return rows
@@ -93,43 +326,44 @@ def _sparkline(days: list[date], volumes: list[int]) -> dict:
 # --- the workload page's live sections ---------------------------------------------------------
 
 
-def workload_live_context(workload: Workload, *, now: datetime | None = None) -> dict:
-    """Context for the `workloads/live/*.html` includes of a workload page."""
-    now = now or timezone.now()
-    history = list(Assessment.objects.filter(workload=workload)[:HISTORY_LENGTH])
-    latest = history[0] if history else None
-    inputs = latest.inputs if latest else workload.parameters
-    outputs = latest.outputs if latest else {}
-    crossover = outputs.get("crossover_monthly_requests")
+def workload_forecast(workload: Workload, evidence: WorkloadEvidence, *, now: datetime):
+    """`(monthly volumes, forecast)`: requests per calendar month, and when the volume trend
+    reaches the crossover volume of the evidence (None before the first assessment)."""
     monthly = monthly_volumes(workload, now=now)
-    forecast = _forecast(workload, monthly, crossover, now=now, has_assessment=bool(latest))
+    if evidence.assessment is None:
+        return monthly, None
+    return monthly, _forecast(workload, monthly, evidence.crossover, now=now)
+
+
+def workload_flags(workload: Workload) -> list[SwitchFlag]:
+    """The workload's latest flags, newest first."""
+    flags = SwitchFlag.objects.filter(workload=workload).select_related(
+        "decision", "status_changed_by"
+    )
+    return list(flags[:HISTORY_LENGTH])
+
+
+def workload_usage_context(
+    workload: Workload, evidence: WorkloadEvidence, *, now: datetime | None = None
+) -> dict:
+    """The usage charts (Chart.js configs for `json_script`) and the assessment history."""
+    now = now or timezone.now()
+    monthly, forecast = workload_forecast(workload, evidence, now=now)
     daily = _daily_series(workload, now=now)
+    inputs = evidence.inputs or workload.parameters
     return {
-        "workload": workload,
-        "latest_assessment": latest,
-        "latest_verdicts": outputs.get("verdicts", {}),
-        "assessments": history,
-        "flags": list(
-            SwitchFlag.objects.filter(workload=workload).select_related(
-                "decision", "status_changed_by"
-            )[:HISTORY_LENGTH]
-        ),
-        "forecast": forecast,
         "has_usage": bool(monthly),
-        "volume_chart": chart_json(_volume_chart(monthly, crossover, forecast)),
-        "latency_chart": chart_json(
-            _threshold_chart(
-                daily, "latency", "p99 latency (ms)", inputs.get("latency_sla_ms"), "SLA"
-            )
+        "assessments": list(Assessment.objects.filter(workload=workload)[:HISTORY_LENGTH]),
+        "volume_chart": _volume_chart(monthly, evidence.crossover, forecast),
+        "latency_chart": _threshold_chart(
+            daily, "latency", "p99 latency (ms)", inputs.get("latency_sla_ms"), "SLA"
         ),
-        "format_chart": chart_json(
-            _threshold_chart(
-                daily,
-                "format_error_rate",
-                "format error rate",
-                inputs.get("format_error_threshold"),
-                "threshold",
-            )
+        "format_chart": _threshold_chart(
+            daily,
+            "format_error_rate",
+            "format error rate",
+            inputs.get("format_error_threshold"),
+            "threshold",
         ),
     }
 
@@ -147,9 +381,7 @@ def monthly_volumes(workload: Workload, *, now: datetime) -> list[tuple[date, in
     return [(_as_date(row["month"]), row["requests"]) for row in rows]
 
 
-def _forecast(workload, monthly, crossover, *, now, has_assessment) -> Forecast | None:
-    if not has_assessment:
-        return None
+def _forecast(workload, monthly, crossover, *, now) -> Forecast | None:
     # Only complete months: not the current one, nor a first month that usage began mid-way.
     current = _month_start(now).date()
     first = UsageRecord.objects.filter(workload=workload).order_by("period_start").first()

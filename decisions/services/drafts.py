@@ -11,21 +11,16 @@ from django.db import transaction
 from decisions import triggers
 from decisions.models import DecisionRecord
 from decisions.services.records import decision_create
+from workloads import formatting as fmt
 from workloads import roi
 from workloads.models import Approach, SwitchFlag, Workload, Worksheet
 from workloads.services.flags import flag_link_decision
 
-APPROACH_PHRASES = {
-    Approach.PROMPT: "prompt engineering",
-    Approach.FINE_TUNE: "a fine-tuned model",
-    Approach.HYBRID: "a hybrid of fine-tuning and prompting",
-    Approach.RAG: "RAG + prompting",
-}
-FRAMEWORKS = {
-    "sla_roi": "The SLA/ROI decision function",
-    "checklists": "The use-X-when checklists",
-    "flowchart": "The decision flowchart",
-}
+APPROACH_PHRASES = {key: name.phrase for key, name in roi.APPROACHES.items()}
+
+
+def _phrase(approach: str) -> str:
+    return APPROACH_PHRASES.get(approach, approach)
 
 
 def _title(text: str) -> str:
@@ -67,14 +62,15 @@ def decision_create_from_flag(*, flag: SwitchFlag, user) -> DecisionRecord:
     workload = flag.workload
     current = Approach(flag.from_approach).label.lower()
     target = Approach(flag.to_approach).label.lower()
-    figures = "\n".join(
-        f"- {k.replace('_', ' ')}: {v}" for k, v in flag.figures.items() if v is not None
-    )
-    reasons = "\n".join(f"- {reason}" for reason in flag.reasons)
-    context = (
-        f"{workload.name} runs on {current}. The live assessment of "
-        f"{flag.created_at:%Y-%m-%d %H:%M} UTC recommends {target}.\n\n"
-        f"Why:\n{reasons}\n\nFigures at that assessment:\n{figures}"
+    figures = fmt.bullets(f"{label}: {value}" for label, value in fmt.figure_rows(flag.figures))
+    context = fmt.paragraphs(
+        f"{workload.name} runs on {APPROACH_PHRASES[flag.from_approach]}. The live "
+        f"assessment of {flag.created_at:%Y-%m-%d %H:%M} UTC recommends "
+        f"{APPROACH_PHRASES[flag.to_approach]}.",
+        "Why:",
+        fmt.bullets(flag.reasons),
+        "Figures at that assessment:",
+        figures,
     )
     options = [
         {"title": f"Keep {current}", "description": "", "arguments": []},
@@ -123,7 +119,7 @@ def worksheet_triggers(inputs: Mapping, limit: int = 3) -> list[dict]:
 
 
 def _figure(metric: str, value: object) -> str:
-    return triggers.format_value(metric, value) if value is not None else "not measured"
+    return fmt.figure(metric, value) if value is not None else "not measured"
 
 
 def _worksheet_context(workload: Workload, inputs: Mapping, outputs: Mapping) -> str:
@@ -131,17 +127,16 @@ def _worksheet_context(workload: Workload, inputs: Mapping, outputs: Mapping) ->
     payback = outputs.get("payback_months")
     lines = [
         f"{workload.name} serves {_figure('monthly_requests', inputs.get('monthly_requests'))} "
-        f"requests a month: {inputs.get('user_tokens')} user tokens, "
-        f"{inputs.get('prompt_overhead_tokens')} prompt-overhead tokens and "
-        f"{inputs.get('output_tokens')} output tokens per request "
+        f"requests a month: {fmt.tokens(inputs.get('user_tokens'))} user tokens, "
+        f"{fmt.tokens(inputs.get('prompt_overhead_tokens'))} prompt-overhead tokens and "
+        f"{fmt.tokens(inputs.get('output_tokens'))} output tokens per request "
         f"({_figure('monthly_tokens', outputs.get('monthly_tokens'))} tokens a month).",
         f"Prompted, a request costs {_figure('cost_per_request', prompt.get('cost_per_request'))}"
         f" ({_figure('monthly_cost', prompt.get('monthly_cost'))} a month); on a fine-tuned "
         f"model {_figure('cost_per_request', fine_tune.get('cost_per_request'))} "
         f"({_figure('monthly_cost', fine_tune.get('monthly_cost'))} a month) after a one-time "
         f"investment of {_figure('monthly_cost', outputs.get('investment'))}.",
-        f"Fine-tuning would save {_figure('monthly_savings', outputs.get('monthly_savings'))} a "
-        "month"
+        f"Fine-tuning {fmt.savings_phrase(outputs.get('monthly_savings'))}"
         + (
             f" and pay back in {_figure('payback_months', payback)}."
             if payback is not None
@@ -186,13 +181,13 @@ def _worksheet_options(outputs: Mapping) -> list[dict]:
     for approach in Approach:
         arguments = []
         for name, verdict in verdicts.items():
-            framework = FRAMEWORKS.get(name, name)
+            framework = roi.POLICIES[name].name if name in roi.POLICIES else name
             picked = verdict.get("verdict")
             if picked == approach:
                 why = "; ".join(verdict.get("reasons") or [])
                 arguments.append({"kind": "good", "text": f"{framework} picks it: {why}"})
             else:
-                label = Approach(picked).label.lower() if picked in Approach.values else picked
+                label = _phrase(picked)
                 arguments.append({"kind": "bad", "text": f"{framework} picks {label} instead"})
         cost = costs.get(approach)
         if cost:

@@ -1,5 +1,5 @@
-// Crossover front-end behaviour: no inline scripts (CSP). Charts are described by JSON data
-// blocks (`<script type="application/json" data-chart>`) next to a canvas, and (re)drawn here on
+// Crossover front-end behaviour: no inline scripts (CSP). A chart is a canvas whose `data-chart`
+// names the JSON block (Django's `json_script`) that describes it; charts are (re)drawn here on
 // page load and after every htmx swap.
 (function () {
   "use strict";
@@ -31,9 +31,9 @@
     }
   }
 
-  function drawChart(dataEl) {
-    const canvas = document.getElementById(dataEl.dataset.chart);
-    if (!canvas || typeof window.Chart === "undefined") return;
+  function drawChart(canvas) {
+    const dataEl = document.getElementById(canvas.dataset.chart);
+    if (!dataEl || typeof window.Chart === "undefined") return;
     const config = JSON.parse(dataEl.textContent);
     applyFormats(config);
     const previous = charts.get(canvas) || window.Chart.getChart(canvas);
@@ -43,7 +43,7 @@
   }
 
   function drawCharts(root) {
-    (root || document).querySelectorAll("script[type='application/json'][data-chart]").forEach(drawChart);
+    (root || document).querySelectorAll("canvas[data-chart]").forEach(drawChart);
   }
 
   function confirmForms(root) {
@@ -70,6 +70,17 @@
     });
   }
 
+  // An error slot refreshed out of band (#err-<name>) keeps its input's aria-invalid in step,
+  // which also outlines the input (CSS).
+  function syncInvalid(root) {
+    (root || document).querySelectorAll(".field-errors[id^='err-']").forEach(function (slot) {
+      const input = document.getElementById("id_" + slot.id.slice(4));
+      if (!input) return;
+      if (slot.textContent.trim()) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    });
+  }
+
   function init(root) {
     drawCharts(root);
     confirmForms(root);
@@ -78,5 +89,6 @@
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSettle", function (event) { init(event.target); });
+  document.addEventListener("htmx:oobAfterSwap", function () { syncInvalid(document); });
   window.crossover = { drawCharts: drawCharts };
 })();

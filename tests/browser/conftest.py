@@ -12,8 +12,8 @@ import shutil
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.conftest import service_missing
 from tests.factories import PASSWORD
+from tests.plugins.services import service_missing
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
 # (fixtures, assertions) are still synchronous, so allow them.

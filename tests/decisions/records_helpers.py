@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+
 from rest_framework import serializers
 
 from decisions.models import DecisionRecord
 from decisions.serializers import DecisionWriteSerializer, error_paths
 from decisions.services.records import decision_create, decision_update
+from tests.factories import ACCEPTABLE_DECISION, WorkloadFactory
 from workloads import roi
-from workloads.models import Workload, Worksheet
+from workloads.models import Worksheet
 
 # Seed 000's worked example, with effort figures so that fine-tuning can pay back.
 WORKSHEET_INPUTS = {
@@ -32,12 +35,6 @@ WORKSHEET_INPUTS = {
 }
 
 
-def make_workload(team, slug="ticket-classifier", name="Ticket classifier", **extra) -> Workload:
-    return Workload.objects.create(
-        team=team, slug=slug, name=name, model="gpt-4o-mini", current_approach="prompt", **extra
-    )
-
-
 def make_worksheet(workload, user=None, inputs=None, version=1) -> Worksheet:
     parsed = roi.parse_inputs(inputs or WORKSHEET_INPUTS)
     result = roi.evaluate(parsed)
@@ -54,19 +51,8 @@ def make_worksheet(workload, user=None, inputs=None, version=1) -> Worksheet:
 
 
 def complete_data(**overrides) -> dict:
-    """A decision that can be accepted: options and a chosen one."""
-    data = {
-        "title": "Classify tickets with a fine-tuned model",
-        "context_and_problem_statement": "Prompted calls are slow.",
-        "considered_options": [
-            {"title": "Prompt engineering", "arguments": [{"kind": "bad", "text": "slow"}]},
-            {"title": "Fine-tuned model", "arguments": [{"kind": "good", "text": "fast"}]},
-        ],
-        "chosen_option": "Fine-tuned model",
-        "approach": "fine-tune",
-    }
-    data.update(overrides)
-    return data
+    """The body of a decision that can be accepted (as DecisionRecordFactory makes it)."""
+    return copy.deepcopy(ACCEPTABLE_DECISION) | overrides
 
 
 def validated(team, data: dict, decision: DecisionRecord | None = None) -> dict:
@@ -94,16 +80,12 @@ def error_fields(exc: serializers.ValidationError) -> dict[str, list[str]]:
     return error_paths(exc.detail)
 
 
-def make_decision(team, user=None, **overrides):
-    return create(team, user, complete_data(**overrides))
-
-
 def build_log(team, user, count: int, prefix: str = "workload") -> None:
     """`count` more decisions, each with a workload, worksheet evidence and superseding the
     previous one."""
     previous = DecisionRecord.objects.for_team(team).order_by("-number").first()
     for i in range(count):
-        workload = make_workload(team, slug=f"{prefix}-{i}", name=f"{prefix} {i}")
+        workload = WorkloadFactory(team=team, slug=f"{prefix}-{i}", name=f"{prefix} {i}")
         data = complete_data(title=f"Decision {prefix} {i}", workload=workload.slug)
         if previous is not None:
             data["supersedes"] = [previous.number]

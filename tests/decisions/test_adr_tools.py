@@ -121,7 +121,7 @@ def test_records_made_by_adr_tools_import_with_every_field(team, user, adr_folde
     )
     assert records[1].justification.startswith("We will use Architecture Decision Records")
     links = DecisionLink.objects.for_team(team).order_by("kind")
-    assert [(l.source.number, l.kind, l.target.number, l.reverse) for l in links] == [
+    assert [(k.source.number, k.kind, k.target.number, k.reverse) for k in links] == [
         (4, "Amends", 1, "Amended by"), (4, "Clarifies", 3, "Clarified by"),
     ]  # fmt: skip
 

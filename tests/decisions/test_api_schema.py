@@ -10,9 +10,10 @@ import pytest
 
 from decisions.services.revisit import decision_revisit_check
 from decisions.services.status import decision_transition
-from tests.decisions.records_helpers import complete_data, create, make_workload, make_worksheet
+from tests.decisions.records_helpers import complete_data, create, make_worksheet
+from tests.factories import UsageRecordFactory, WorkloadFactory
 from tests.schema_check import PublishedSchema
-from tests.workloads.usage_helpers import add_usage, hour
+from tests.workloads.usage_helpers import hour
 from workloads.models import Assessment
 from workloads.services.assessments import assessment_create
 
@@ -50,9 +51,9 @@ def api(team, api_client_factory):
 def records(team, user):
     """Decisions in every shape a response takes: a bare draft (nulls), one citing a worksheet
     and an assessment, an accepted one flagged for revisit, one superseding it."""
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     worksheet = make_worksheet(workload, user)
-    add_usage(workload, hour(2), requests=500)
+    UsageRecordFactory(workload=workload, period_start=hour(2), requests=500)
     assessment = assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
     bare = create(team, user, {"title": "Bare draft"})
     cited = create(
@@ -106,7 +107,7 @@ def test_reads_match_the_schema(schema, api, records):
 
 @pytest.mark.django_db
 def test_writes_match_the_schema(schema, api, team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     created = api.post(URL, {"title": "Only a title"}, format="json")
     schema.check(created)
     assert created.status_code == 201

@@ -28,14 +28,8 @@ from decisions.services.revisit import (
     decisions_flag_overdue_reviews,
 )
 from decisions.services.status import decision_transition
-from tests.decisions.records_helpers import (
-    create,
-    error_fields,
-    make_decision,
-    make_workload,
-    make_worksheet,
-    update,
-)
+from tests.decisions.records_helpers import create, error_fields, make_worksheet, update
+from tests.factories import DecisionRecordFactory, WorkloadFactory
 
 pytestmark = pytest.mark.django_db
 S = DecisionStatus
@@ -96,7 +90,9 @@ def test_invalid_fields_are_each_named(team, user):
 
 
 def _in_status(team, user, status, workload=None):
-    decision = make_decision(team, user, workload=workload.slug if workload else None)
+    decision = DecisionRecordFactory(
+        team=team, author=user, workload=workload.slug if workload else None
+    )
     DecisionRecord.objects.filter(pk=decision.pk).update(status=status)
     decision.refresh_from_db()
     return decision
@@ -105,7 +101,7 @@ def _in_status(team, user, status, workload=None):
 @pytest.mark.parametrize(("source", "target"), list(itertools.product(S.values, S.values)))
 def test_status_machine_allows_exactly_the_spec_transitions(team, user, source, target):
     decision = _in_status(team, user, source)
-    successor = make_decision(team, user, title="Successor")
+    successor = DecisionRecordFactory(team=team, author=user, title="Successor")
     successors = [successor] if target == S.SUPERSEDED else []
     if (source, target) in LEGAL:
         decision_transition(decision=decision, author=user, status=target, superseded_by=successors)
@@ -123,7 +119,7 @@ def test_status_machine_allows_exactly_the_spec_transitions(team, user, source, 
 
 
 def test_unknown_status_is_refused(team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     move = TransitionSerializer(
         data={"status": "approved"}, context={"team": team, "decision": decision}
     )
@@ -132,7 +128,7 @@ def test_unknown_status_is_refused(team, user):
 
 
 def test_accepting_sets_the_workloads_approach(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     decision = _in_status(team, user, S.PROPOSED, workload=workload)
     decision_transition(decision=decision, author=user, status=S.ACCEPTED)
     workload.refresh_from_db()
@@ -140,7 +136,7 @@ def test_accepting_sets_the_workloads_approach(team, user):
 
 
 def test_accepting_needs_a_chosen_option_and_an_approach_for_a_workload(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     decision = create(team, user, {"title": "Undecided", "workload": workload.slug})
     decision_transition(decision=decision, author=user, status=S.PROPOSED)
     with pytest.raises(ValidationError) as caught:
@@ -215,8 +211,8 @@ def test_diff_between_two_revisions_shows_changed_lines_per_field(team, user):
 
 def test_superseding_links_both_records_and_allows_several_successors(team, user):
     old = _in_status(team, user, S.ACCEPTED)
-    new_a = make_decision(team, user, title="Successor A")
-    new_b = make_decision(team, user, title="Successor B")
+    new_a = DecisionRecordFactory(team=team, author=user, title="Successor A")
+    new_b = DecisionRecordFactory(team=team, author=user, title="Successor B")
     decision_transition(
         decision=old,
         author=user,
@@ -237,12 +233,16 @@ def test_superseding_needs_a_successor(team, user):
 
 
 def test_accepting_a_successor_supersedes_the_accepted_decision_it_names(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     old = _in_status(team, user, S.ACCEPTED, workload=workload)
-    new = make_decision(
-        team, user, title="Go hybrid", approach="hybrid", workload=workload.slug,
+    new = DecisionRecordFactory(
+        team=team,
+        author=user,
+        title="Go hybrid",
+        approach="hybrid",
+        workload=workload.slug,
         supersedes=[old.number],
-    )  # fmt: skip
+    )
     decision_transition(decision=new, author=user, status=S.PROPOSED)
     decision_transition(decision=new, author=user, status=S.ACCEPTED)
     old.refresh_from_db()
@@ -253,9 +253,9 @@ def test_accepting_a_successor_supersedes_the_accepted_decision_it_names(team, u
 
 
 def test_supersession_cycles_are_refused(team, user):
-    a = make_decision(team, user, title="A")
-    b = make_decision(team, user, title="B", supersedes=[a.number])
-    c = make_decision(team, user, title="C", supersedes=[b.number])
+    a = DecisionRecordFactory(team=team, author=user, title="A")
+    b = DecisionRecordFactory(team=team, author=user, title="B", supersedes=[a.number])
+    c = DecisionRecordFactory(team=team, author=user, title="C", supersedes=[b.number])
     with pytest.raises(DecisionConflict) as caught:
         update(a, user, {"supersedes": [c.number]})
     assert "cycle" in caught.value.message_dict["supersedes"][0]
@@ -266,13 +266,13 @@ def test_supersession_cycles_are_refused(team, user):
 
 
 def test_evidence_link_needs_exactly_its_kinds_target(team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     with pytest.raises(IntegrityError), transaction.atomic():
         EvidenceLink.objects.create(team=team, decision=decision, kind="worksheet")
 
 
 def test_evidence_is_linked_both_ways_and_kept_in_revisions(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     worksheet = make_worksheet(workload, user)
     decision = _in_status(team, user, S.ACCEPTED)
     link = decision_add_evidence(decision=decision, author=user, target=worksheet)
@@ -294,7 +294,9 @@ def test_evidence_is_linked_both_ways_and_kept_in_revisions(team, user):
 
 
 def test_evidence_of_another_team_is_refused(team, other_team, user):
-    theirs = make_worksheet(make_workload(other_team), None)
+    theirs = make_worksheet(
+        WorkloadFactory(team=other_team, slug="ticket-classifier", name="Ticket classifier"), None
+    )
     with pytest.raises(serializers.ValidationError) as caught:
         create(team, user, {"title": "x", "evidence": [{"kind": "worksheet", "id": theirs.pk}]})
     assert "evidence[0]" in error_fields(caught.value)
@@ -305,7 +307,7 @@ def reasons_of(decision) -> list[str]:
 
 
 def test_revisit_check_is_idempotent_merges_reasons_and_updates_them_in_place(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     decision = _in_status(team, user, S.ACCEPTED, workload=workload)
     volume = {"metric": "monthly_requests", "comparator": ">", "threshold": 100000}
     p99 = {"metric": "latency_p99_ms", "comparator": ">", "threshold": 600}
@@ -338,7 +340,7 @@ def test_revisit_check_is_idempotent_merges_reasons_and_updates_them_in_place(te
 
 
 def test_revisit_check_flags_accepted_decisions_whose_triggers_fire(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     triggers = [{"metric": "monthly_requests", "comparator": ">", "threshold": 100000}]
     firing = _in_status(team, user, S.ACCEPTED, workload=workload)
     update(firing, user, {"revisit_triggers": triggers})
@@ -346,7 +348,9 @@ def test_revisit_check_flags_accepted_decisions_whose_triggers_fire(team, user):
     update(quiet, user, {"revisit_triggers": [{**triggers[0], "threshold": 500000}]})
     overdue = _in_status(team, user, S.ACCEPTED, workload=workload)
     update(overdue, user, {"review_by": "2020-01-01"})
-    draft = make_decision(team, user, workload=workload.slug, revisit_triggers=triggers)
+    draft = DecisionRecordFactory(
+        team=team, author=user, workload=workload.slug, revisit_triggers=triggers
+    )
 
     flagged = decision_revisit_check(workload=workload, metrics={"monthly_requests": 120000})
     assert {d.pk for d in flagged} == {firing.pk, overdue.pk}
@@ -371,7 +375,7 @@ def test_overdue_reviews_are_flagged_by_the_sweep(team, user):
 
 
 def test_decision_from_worksheet_is_prefilled(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     worksheet = make_worksheet(workload, user)
     decision = decision_create_from_worksheet(worksheet=worksheet, author=user)
     assert decision.title == "Run Ticket classifier on a fine-tuned model"
@@ -388,11 +392,11 @@ def test_decision_from_worksheet_is_prefilled(team, user):
     assert titles == ["Prompt engineering", "Fine-tuned model", "Hybrid (fine-tune + prompt)",
                       "RAG + prompting"]  # fmt: skip
     fine_tune = decision.considered_options[1]["arguments"]
-    assert {"kind": "good", "text": "The decision flowchart picks it: 1,200 labeled examples "
+    assert {"kind": "good", "text": "the decision flowchart picks it: 1,200 labeled examples "
             "≥ 500; consistency is critical; 500,000 requests/month ≥ 10,000; accuracy target "
             "95% > 90%"} in fine_tune  # fmt: skip
     prompt = decision.considered_options[0]["arguments"]
-    assert {"kind": "bad", "text": "The SLA/ROI decision function picks fine-tuned model "
+    assert {"kind": "bad", "text": "the SLA/ROI decision function picks a fine-tuned model "
             "instead"} in prompt  # fmt: skip
     assert decision.revisit_triggers == [
         {"metric": "latency_p99_ms", "comparator": "<=", "threshold": 600},

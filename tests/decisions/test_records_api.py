@@ -14,13 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from decisions.models import DecisionRecord, DecisionRevision, DecisionStatus
 from decisions.services.records import decision_create
 from decisions.services.status import decision_transition
-from tests.decisions.records_helpers import (
-    build_log,
-    complete_data,
-    create,
-    make_decision,
-    make_workload,
-)
+from tests.decisions.records_helpers import build_log, complete_data, create
+from tests.factories import DecisionRecordFactory, WorkloadFactory
 from workloads.models import Workload
 
 S = DecisionStatus
@@ -110,9 +105,9 @@ def test_post_with_a_bad_field_is_400_naming_it_and_stores_nothing(api, extra, f
 
 @pytest.fixture
 def three_decisions(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     rag = create(team, user, {"title": "Answer questions with retrieval", "approach": "rag"})
-    tuned = make_decision(team, user, workload=workload.slug)
+    tuned = DecisionRecordFactory(team=team, author=user, workload=workload.slug)
     decision_transition(decision=tuned, author=user, status=S.PROPOSED)
     plain = create(
         team,
@@ -181,8 +176,10 @@ def test_patch_changes_a_draft_and_lists_the_revision(api, team, user):
 
 @pytest.mark.django_db
 def test_transitions_to_accepted_set_the_workloads_approach(api, team, user):
-    workload = make_workload(team)
-    decision = make_decision(team, user, workload=workload.slug, approach="fine-tune")
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
+    decision = DecisionRecordFactory(
+        team=team, author=user, workload=workload.slug, approach="fine-tune"
+    )
     proposed = transition(api, decision.number, "proposed")
     assert proposed.status_code == 200
     assert proposed.json()["status"] == "proposed"
@@ -197,7 +194,7 @@ def test_transitions_to_accepted_set_the_workloads_approach(api, team, user):
 
 @pytest.mark.django_db
 def test_illegal_transition_is_409_with_the_allowed_moves(api, team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     response = transition(api, decision.number, "accepted")
     assert response.status_code == 409
     body = response.json()
@@ -210,7 +207,7 @@ def test_illegal_transition_is_409_with_the_allowed_moves(api, team, user):
 
 @pytest.mark.django_db
 def test_unknown_status_in_a_transition_is_400(api, team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     response = api.post(f"{URL}/{decision.number}/transition", {"status": "done"}, format="json")
     assert response.status_code == 400
     assert "status" in _fields(response)
@@ -218,7 +215,7 @@ def test_unknown_status_in_a_transition_is_400(api, team, user):
 
 @pytest.mark.django_db
 def test_accepted_body_patch_is_409_but_triggers_and_review_by_still_change(api, team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     decision_transition(decision=decision, author=user, status=S.PROPOSED)
     decision_transition(decision=decision, author=user, status=S.ACCEPTED)
     url = f"{URL}/{decision.number}"
@@ -246,8 +243,8 @@ def test_accepted_body_patch_is_409_but_triggers_and_review_by_still_change(api,
 
 @pytest.mark.django_db
 def test_export_md_is_markdown_with_yaml_front_matter(api, team, user):
-    workload = make_workload(team)
-    decision = make_decision(team, user, workload=workload.slug)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
+    decision = DecisionRecordFactory(team=team, author=user, workload=workload.slug)
     response = api.get(f"{URL}/{decision.number}/export.md")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/markdown")
@@ -279,7 +276,7 @@ def test_read_only_token_cannot_create(team, api_client_factory):
 
 @pytest.mark.django_db
 def test_token_without_decision_scopes_cannot_read(team, user, api_client_factory):
-    make_decision(team, user)
+    DecisionRecordFactory(team=team, author=user)
     usage_only = api_client_factory(team, "usage:write")
     assert usage_only.get(URL).status_code == 403
     assert usage_only.get(f"{URL}/1").status_code == 403
@@ -287,7 +284,7 @@ def test_token_without_decision_scopes_cannot_read(team, user, api_client_factor
 
 @pytest.mark.django_db
 def test_another_teams_token_gets_404_for_our_number(team, other_team, user, api_client_factory):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     theirs = api_client_factory(other_team, "decisions:read", "decisions:write")
     assert theirs.get(f"{URL}/{decision.number}").status_code == 404
     patch = theirs.patch(f"{URL}/{decision.number}", {"title": "x"}, format="json")

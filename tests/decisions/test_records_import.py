@@ -18,8 +18,9 @@ from decisions.services.archives import SourceFile, zip_files
 from decisions.services.exports import decisions_export_zip
 from decisions.services.imports import decisions_import as _decisions_import
 from teams.models import Role
-from tests.decisions.records_helpers import complete_data, create, make_workload, make_worksheet
-from tests.workloads.usage_helpers import add_usage, hour
+from tests.decisions.records_helpers import complete_data, create, make_worksheet
+from tests.factories import UsageRecordFactory, WorkloadFactory
+from tests.workloads.usage_helpers import hour
 from workloads.models import Assessment
 from workloads.services.assessments import assessment_create
 
@@ -65,7 +66,7 @@ def record_file(number: int, title: str, status: str = "proposed", **extra) -> s
 def source_records(team, user):
     """Three records of `team`: ADR-0001 superseded by ADR-0005, ADR-0002 accepted, and a
     gap in the numbers. ADR-0001 cites a workload and its worksheet."""
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     worksheet = make_worksheet(workload, user)
     full = complete_data(
         date="2024-03-05",
@@ -126,7 +127,7 @@ def test_export_zip_holds_one_madr_file_per_record_and_an_index(team, source_rec
 def test_exported_zip_imported_into_another_team_recreates_every_record(
     team, other_team, user, source_records, admin_client
 ):
-    workload = make_workload(other_team)
+    workload = WorkloadFactory(team=other_team, slug="ticket-classifier", name="Ticket classifier")
     make_worksheet(workload)
     response = admin_client.get(reverse("decisions:decision_export_all", args=[team.slug]))
     assert response.status_code == 200
@@ -367,8 +368,8 @@ def test_viewer_cannot_import(team, client, member_factory):
 
 
 def test_a_file_exported_before_the_rename_links_its_evaluation_as_the_assessment(team, user):
-    workload = make_workload(team)
-    add_usage(workload, hour(2), requests=500)
+    workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
+    UsageRecordFactory(workload=workload, period_start=hour(2), requests=500)
     assessment = assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
     ref = {"kind": "evaluation", "workload": workload.slug,
            "created_at": assessment.created_at.isoformat()}  # fmt: skip

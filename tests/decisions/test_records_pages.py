@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from decisions.models import DecisionRecord, DecisionStatus
 from teams.markdown import render_markdown
 from teams.models import Role
-from tests.decisions.records_helpers import build_log, create, make_decision
+from tests.decisions.records_helpers import build_log, create, update
+from tests.factories import DecisionRecordFactory
 
 pytestmark = pytest.mark.django_db
 S = DecisionStatus
@@ -109,7 +110,7 @@ def viewer_client(client, team, member_factory):
 
 
 def test_viewer_reads_the_log_and_detail_but_cannot_transition(viewer_client, team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     log = viewer_client.get(LOG)
     assert log.status_code == 200
     assert decision.title in log.content.decode()
@@ -126,7 +127,7 @@ def test_viewer_reads_the_log_and_detail_but_cannot_transition(viewer_client, te
 
 
 def test_outsider_gets_404_for_the_log_and_detail(client, team, other_team, user):
-    decision = make_decision(team, user)
+    decision = DecisionRecordFactory(team=team, author=user)
     client.force_login(other_team.memberships.get().user)
     assert client.get(LOG).status_code == 404
     assert client.get(f"{LOG}{decision.number}/").status_code == 404
@@ -226,3 +227,33 @@ def test_form_input_with_a_nul_character_is_refused_by_the_field(editor_client):
         r'<ul class="errorlist" id="workload-errors">(.*?)</ul>', html, re.S
     )
     assert workload_errors and "Null characters are not allowed." in workload_errors.group(1)
+
+
+def test_an_error_on_a_list_item_is_shown_on_its_field_naming_the_item(editor_client):
+    long_name = "x" * 501
+    response = editor_client.post(
+        f"{LOG}new/",
+        form_data(decision_drivers=f"p99 under 500 ms\n{'y' * 501}", consulted=f"Cy, {long_name}"),
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    drivers = re.search(
+        r'<ul class="errorlist" id="decision_drivers-errors">(.*?)</ul>', html, re.S
+    )
+    assert drivers and "Line 2: " in drivers.group(1)
+    consulted = re.search(r'<ul class="errorlist" id="consulted-errors">(.*?)</ul>', html, re.S)
+    assert consulted and "Name 2: " in consulted.group(1)
+    assert re.search(r'<textarea id="decision_drivers"[^>]*aria-invalid="true"', html)
+
+
+def test_a_diff_of_revisions_that_are_not_numbers_is_a_400_that_says_so(admin_client, team, user):
+    decision = DecisionRecordFactory(team=team, author=user)
+    update(decision, user, {"title": "Renamed"})
+    url = f"{LOG}{decision.number}/diff/"
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.get(f"{url}?from=abc")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "“abc” is not a revision number: showing revision 1 instead." in html
+    assert "Changes from revision 1 to 2" in html  # the defaults, not a reversed diff
+    assert admin_client.get(f"{url}?from=7").status_code == 404

@@ -16,7 +16,8 @@ from decisions.services.status import decision_transition
 from decisions.tasks import check_review_dates
 from teams.models import Webhook, WebhookDelivery, WebhookEvent
 from tests.decisions.records_helpers import complete_data, create
-from tests.workloads.usage_helpers import add_usage, hour, make_workload
+from tests.factories import UsageRecordFactory, WorkloadFactory
+from tests.workloads.usage_helpers import hour
 from workloads.models import Assessment
 from workloads.services.assessments import assessment_create
 
@@ -38,11 +39,11 @@ def accepted(team, user, workload=None, **data):
 
 
 def test_an_assessment_whose_figures_cross_a_trigger_marks_the_accepted_decision(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, planned=True)
     trigger = {"metric": "monthly_requests", "comparator": ">", "threshold": 5000}
     decision = accepted(team, user, workload, revisit_triggers=[trigger])
     for n in range(1, 61):
-        add_usage(workload, hour(n), requests=100)
+        UsageRecordFactory(workload=workload, period_start=hour(n), requests=100)
 
     assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
 
@@ -52,10 +53,10 @@ def test_an_assessment_whose_figures_cross_a_trigger_marks_the_accepted_decision
 
 
 def test_an_assessment_below_every_trigger_leaves_the_decision_alone(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, planned=True)
     trigger = {"metric": "monthly_requests", "comparator": ">", "threshold": 100_000}
     decision = accepted(team, user, workload, revisit_triggers=[trigger])
-    add_usage(workload, hour(2), requests=100)
+    UsageRecordFactory(workload=workload, period_start=hour(2), requests=100)
 
     assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
 
@@ -86,7 +87,7 @@ def decision_writes(captured) -> list[str]:
 
 
 def test_a_trigger_that_keeps_firing_keeps_one_reason_with_its_latest_figure(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, planned=True)
     trigger = {"metric": "monthly_requests", "comparator": ">", "threshold": 5000}
     decision = accepted(team, user, workload, revisit_triggers=[trigger])
     Webhook.objects.create(
@@ -94,11 +95,11 @@ def test_a_trigger_that_keeps_firing_keeps_one_reason_with_its_latest_figure(tea
         events=[WebhookEvent.DECISION_NEEDS_REVISIT],
     )  # fmt: skip
     for n in range(1, 61):
-        add_usage(workload, hour(n), requests=100)
+        UsageRecordFactory(workload=workload, period_start=hour(n), requests=100)
     assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
     first = decision.revisit_reasons.get()
 
-    add_usage(workload, hour(61), requests=100)
+    UsageRecordFactory(workload=workload, period_start=hour(61), requests=100)
     assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
 
     decision.refresh_from_db()
@@ -111,11 +112,11 @@ def test_a_trigger_that_keeps_firing_keeps_one_reason_with_its_latest_figure(tea
 
 
 def test_an_assessment_that_changes_nothing_writes_nothing_for_the_decision(team, user):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, planned=True)
     trigger = {"metric": "monthly_requests", "comparator": ">", "threshold": 5000}
     decision = accepted(team, user, workload, revisit_triggers=[trigger], review_by="2020-01-01")
     for n in range(1, 61):
-        add_usage(workload, hour(n), requests=100)
+        UsageRecordFactory(workload=workload, period_start=hour(n), requests=100)
     assessment_create(workload=workload, reason=Assessment.Reason.USAGE)
     stored = list(decision.revisit_reasons.values_list("key", "text", "updated_at"))
     assert [key for key, _, _ in stored] == ["monthly_requests > 5000", "review_by"]

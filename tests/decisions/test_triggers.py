@@ -132,7 +132,7 @@ def test_validate_rejects_thresholds_beyond_any_figure():
         (trigger("payback_months", ">", 12), "revisit when payback period > 12 months"),
         (
             trigger("monthly_savings", "<", -20.5),
-            "revisit when monthly savings from fine-tuning < -$20.50",
+            "revisit when monthly savings from fine-tuning < −$20.50",
         ),
     ],
 )

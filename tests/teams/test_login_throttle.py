@@ -9,8 +9,8 @@ import time
 import pytest
 from django.core.cache import cache
 
-from tests.conftest import service_missing
 from tests.factories import UserFactory
+from tests.plugins.services import service_missing
 
 pytestmark = pytest.mark.django_db
 

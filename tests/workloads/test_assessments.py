@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from tests.workloads.usage_helpers import PARAMETERS, add_usage, make_workload, record
+from tests.factories import PLANNED, UsageRecordFactory, WorkloadFactory
+from tests.workloads.usage_helpers import record
 from workloads.models import Assessment, UsageRecord, Workload
 from workloads.services import assessments
 
@@ -20,12 +21,28 @@ NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 
 
 def test_observed_figures_follow_the_live_mapping(team):
-    workload = make_workload(team)
-    add_usage(workload, NOW - timedelta(days=1), requests=1000, input_tokens=2_000_000,
-              output_tokens=80_000, latency_p99_ms=500, format_errors=20)  # fmt: skip
-    add_usage(workload, NOW - timedelta(days=2), requests=3000, input_tokens=5_400_000,
-              output_tokens=360_000, latency_p99_ms=900, format_errors=30)  # fmt: skip
-    add_usage(workload, NOW - timedelta(days=40), requests=10**6)  # outside the window
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
+    UsageRecordFactory(
+        workload=workload,
+        period_start=NOW - timedelta(days=1),
+        requests=1000,
+        input_tokens=2_000_000,
+        output_tokens=80_000,
+        latency_p99_ms=500,
+        format_errors=20,
+    )
+    UsageRecordFactory(
+        workload=workload,
+        period_start=NOW - timedelta(days=2),
+        requests=3000,
+        input_tokens=5_400_000,
+        output_tokens=360_000,
+        latency_p99_ms=900,
+        format_errors=30,
+    )
+    UsageRecordFactory(
+        workload=workload, period_start=NOW - timedelta(days=40), requests=10**6
+    )  # outside the window
     observed = assessments.observe_usage(workload, now=NOW)
     assert observed["requests"] == 4000
     assert observed["mean_input_tokens"] == 1850.0  # 7.4M / 4,000
@@ -45,52 +62,79 @@ def test_observed_figures_follow_the_live_mapping(team):
 
 
 def test_p99_is_weighted_by_requests_not_by_records(team):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     for day in range(1, 100):  # 99 small records with a slow p99 …
-        add_usage(workload, NOW - timedelta(hours=day), requests=1, latency_p99_ms=2000)
-    add_usage(workload, NOW - timedelta(hours=200), requests=100_000, latency_p99_ms=300)
+        UsageRecordFactory(
+            workload=workload,
+            period_start=NOW - timedelta(hours=day),
+            requests=1,
+            latency_p99_ms=2000,
+        )
+    UsageRecordFactory(
+        workload=workload,
+        period_start=NOW - timedelta(hours=200),
+        requests=100_000,
+        latency_p99_ms=300,
+    )
     assert assessments.observe_usage(workload, now=NOW)["latency_p99_ms"] == 300.0
 
 
 def test_a_record_straddling_the_window_start_counts_pro_rata(team):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     start = NOW - timedelta(days=30) - timedelta(days=5)
-    add_usage(workload, start, hours=24 * 10, requests=1000, input_tokens=2_000_000)
+    UsageRecordFactory(
+        workload=workload, period_start=start, hours=24 * 10, requests=1000, input_tokens=2_000_000
+    )
     # Half of its ten days fall inside the trailing 30 days.
     assert assessments.observe_usage(workload, now=NOW)["requests"] == 500
 
 
 def test_fine_tune_records_do_not_count_as_prompt_input(team):
-    workload = make_workload(team)
-    add_usage(workload, NOW - timedelta(days=1), requests=100, input_tokens=200_000,
-              approach="prompt")  # fmt: skip
-    add_usage(workload, NOW - timedelta(days=1), requests=100, input_tokens=30_000,
-              approach="fine-tune")  # fmt: skip
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
+    UsageRecordFactory(
+        workload=workload,
+        period_start=NOW - timedelta(days=1),
+        requests=100,
+        input_tokens=200_000,
+        approach="prompt",
+    )
+    UsageRecordFactory(
+        workload=workload,
+        period_start=NOW - timedelta(days=1),
+        requests=100,
+        input_tokens=30_000,
+        approach="fine-tune",
+    )
     observed = assessments.observe_usage(workload, now=NOW)
     assert observed["prompt_mean_input_tokens"] == 2000.0
     assert observed["mean_input_tokens"] == 1150.0
 
 
 def test_without_usage_the_planned_parameters_are_assessed(team):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     assessment = assessments.assessment_create(workload=workload, reason="parameters", now=NOW)
     assert assessment.observed["requests"] == 0
-    assert assessment.inputs["monthly_requests"] == PARAMETERS["monthly_requests"]
+    assert assessment.inputs["monthly_requests"] == PLANNED["monthly_requests"]
     assert assessment.recommendation == "prompt"
     assert assessment.outputs["prompt"]["monthly_cost"] > 0
 
 
 def test_incomplete_parameters_store_an_assessment_with_errors_and_no_recommendation(team):
-    workload = make_workload(team, parameters={"user_tokens": 10})
+    workload = WorkloadFactory(team=team, slug="support-bot", parameters={"user_tokens": 10})
     assessment = assessments.assessment_create(workload=workload, reason="parameters", now=NOW)
     assert assessment.recommendation == ""
     assert {e["field"] for e in assessment.errors} >= {"prompt_overhead_tokens", "output_tokens"}
 
 
 def test_format_errors_above_threshold_change_the_recommendation(team):
-    workload = make_workload(team)
-    add_usage(workload, NOW - timedelta(days=1), requests=1000, input_tokens=1_800_000,
-              format_errors=100)  # fmt: skip
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
+    UsageRecordFactory(
+        workload=workload,
+        period_start=NOW - timedelta(days=1),
+        requests=1000,
+        input_tokens=1_800_000,
+        format_errors=100,
+    )
     assessment = assessments.assessment_create(workload=workload, reason="usage", now=NOW)
     assert assessment.inputs["format_error_rate"] == pytest.approx(0.1)
     assert assessment.recommendation == "hybrid"  # breach, but no payback at 1,000 requests
@@ -98,7 +142,7 @@ def test_format_errors_above_threshold_change_the_recommendation(team):
 
 
 def test_assessment_run_releases_the_claim_before_evaluating(team):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     Workload.objects.filter(pk=workload.pk).update(assessment_requested_at=timezone.now())
     assessment = assessments.assessment_run(workload_id=workload.pk, reason="usage")
     workload.refresh_from_db()
@@ -109,7 +153,7 @@ def test_assessment_run_releases_the_claim_before_evaluating(team):
 
 def test_requests_are_coalesced_until_the_task_starts(team, django_capture_on_commit_callbacks,
                                                      monkeypatch):  # fmt: skip
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     enqueued = []
     monkeypatch.setattr(
         "workloads.tasks.assess_workload.apply_async", lambda args, **kw: enqueued.append(args)
@@ -131,11 +175,11 @@ def test_sweep_picks_up_usage_newer_than_the_latest_assessment_and_stale_claims(
     monkeypatch.setattr(
         "workloads.tasks.assess_workload.apply_async", lambda args, **kw: enqueued.append(args)
     )
-    fresh = make_workload(team, slug="fresh")
-    changed = make_workload(team, slug="changed")
-    stale = make_workload(team, slug="stale")
-    pending = make_workload(team, slug="pending")
-    never = make_workload(team, slug="never")
+    fresh = WorkloadFactory(team=team, slug="fresh", planned=True)
+    changed = WorkloadFactory(team=team, slug="changed", planned=True)
+    stale = WorkloadFactory(team=team, slug="stale", planned=True)
+    pending = WorkloadFactory(team=team, slug="pending", planned=True)
+    never = WorkloadFactory(team=team, slug="never", planned=True)
     for workload in (fresh, changed):
         assessments.assessment_create(workload=workload, reason="usage", now=NOW)
     Workload.objects.filter(pk=fresh.pk).update(usage_changed_at=NOW - timedelta(minutes=1))
@@ -154,7 +198,7 @@ def test_sweep_picks_up_usage_newer_than_the_latest_assessment_and_stale_claims(
 def test_broker_down_during_ingestion_still_stores_and_the_sweep_catches_up(
     live_server, team, token_factory, broker_down, settings
 ):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     _, raw = token_factory(team, "usage:write")
     request = urllib.request.Request(
         live_server.url + "/api/v1/usage",

@@ -11,19 +11,25 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.workloads.usage_helpers import add_usage, hour, make_workload, record
+from tests.factories import UsageRecordFactory, WorkloadFactory
+from tests.workloads.usage_helpers import hour, record
 from workloads.selectors import workload_live_summary
-from workloads.services import assessments
+from workloads.services import assessments, flags
 
 pytestmark = pytest.mark.django_db
 
 
 def flagged_workload(team, slug):
-    workload = make_workload(team, slug=slug)
+    workload = WorkloadFactory(team=team, slug=slug, planned=True)
     now = datetime.now(UTC)
     for day in range(1, 4):
-        add_usage(workload, now - timedelta(days=day, hours=1), requests=1000,
-                  input_tokens=1_800_000, format_errors=100)  # fmt: skip
+        UsageRecordFactory(
+            workload=workload,
+            period_start=now - timedelta(days=day, hours=1),
+            requests=1000,
+            input_tokens=1_800_000,
+            format_errors=100,
+        )
     assessments.assessment_create(workload=workload, reason="usage")
     return workload
 
@@ -36,14 +42,25 @@ def dashboard_queries(client) -> int:
 
 def test_dashboard_shows_every_workload_with_recommendation_flag_and_volume(admin_client, team):
     flagged_workload(team, "classifier")
-    make_workload(team, slug="quiet")
+    WorkloadFactory(team=team, slug="quiet", planned=True)
     text = admin_client.get("/t/acme/").content.decode()
     assert "Classifier" in text and "Quiet" in text
-    assert "prompt → hybrid · open" in text
-    assert "not assessed yet" in text
-    assert "3,000" in text  # requests over 30 days
-    assert 'data-chart="spark-' in text
+    assert "→ Hybrid (fine-tune + prompt) · open</a>" in text
+    assert "planned figures · not assessed yet" in text  # the quiet one
+    assert ">3,000<" in text  # the assessment's requests over the trailing 30 days
+    assert ">1,000<" in text  # the quiet one's planned monthly requests
+    assert 'data-chart="spark-classifier-data"' in text
+    assert 'id="spark-classifier-data" type="application/json"' in text
     assert "1 workload flagged" in text
+
+
+def test_the_flagged_count_counts_open_flags_only(admin_client, team, user):
+    workload = flagged_workload(team, "classifier")
+    assert "1 workload flagged" in admin_client.get("/t/acme/").content.decode()
+    flags.flag_acknowledge(flag=workload.flags.get(), user=user)
+    text = admin_client.get("/t/acme/").content.decode()
+    assert "No open flags" in text
+    assert "→ Hybrid (fine-tune + prompt) · acknowledged</a>" in text
 
 
 def test_dashboard_query_count_does_not_grow_with_workloads(admin_client, team):
@@ -62,23 +79,29 @@ def test_dashboard_is_team_scoped(client, team, other_team):
     assert "Secret Workload" not in client.get("/t/globex/").content.decode()
 
 
-def test_workload_live_page_shows_assessment_charts_forecast_and_flags(admin_client, team):
+def test_workload_page_sections_show_assessment_charts_forecast_and_flags(admin_client, team):
     flagged_workload(team, "classifier")
     page = admin_client.get("/t/acme/workloads/classifier/")
     text = page.content.decode()
     assert page.status_code == 200
-    assert "Latest assessment" in text and "recommends" in text
+    assert "The evidence recommends" in text and "Hybrid (fine-tune + prompt)" in text
     assert "format error rate 10% exceeds the 5% threshold" in text
-    for chart in ("volume-chart", "latency-chart", "format-chart"):
-        assert f'data-chart="{chart}"' in text
-    assert "prompt → hybrid" in text
+    assert "Prompt engineering → Hybrid (fine-tune + prompt)" in text  # the flag
     assert "Not enough history for a trend" in text  # three days are not a trend
-    assert "<script>" not in text  # CSP: data blocks only
+    usage = admin_client.get("/t/acme/workloads/classifier/usage/").content.decode()
+    for chart in ("volume-chart", "latency-chart", "format-chart"):
+        assert f'data-chart="{chart}-data"' in usage
+        assert f'<script id="{chart}-data" type="application/json">' in usage
+    assert "Assessment history" in usage
+    for html in (text, usage):
+        assert "<script>" not in html  # CSP: data blocks only
 
 
 def test_workload_names_are_escaped_on_the_dashboard(admin_client, team):
-    workload = make_workload(team, slug="x", name="</script><script>alert(1)</script>")
-    add_usage(workload, datetime.now(UTC) - timedelta(hours=2))
+    workload = WorkloadFactory(
+        team=team, slug="x", name="</script><script>alert(1)</script>", planned=True
+    )
+    UsageRecordFactory(workload=workload, period_start=datetime.now(UTC) - timedelta(hours=2))
     text = admin_client.get("/t/acme/").content.decode()
     assert "<script>alert(1)" not in text
 
@@ -95,7 +118,7 @@ def test_live_summary_for_the_workload_api(team):
 @pytest.mark.django_db(transaction=True)
 def test_pushed_usage_raises_a_flag_through_a_real_worker(live_server, team, token_factory,
                                                           live_worker):  # fmt: skip
-    make_workload(team)
+    WorkloadFactory(team=team, slug="support-bot", planned=True)
     _, raw = token_factory(team, "usage:write", "decisions:read")
     headers = {"Authorization": f"Bearer {raw}", "Content-Type": "application/json"}
     records = [

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from teams.models import Role, Webhook, WebhookDelivery
-from tests.workloads.usage_helpers import add_usage, make_workload
+from tests.factories import UsageRecordFactory, WorkloadFactory
 from workloads.models import FlagStatus, SwitchFlag
 from workloads.services import assessments, flags
 
@@ -20,7 +20,7 @@ NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def workload(team):
-    return make_workload(team)
+    return WorkloadFactory(team=team, slug="support-bot", planned=True)
 
 
 @pytest.fixture
@@ -35,8 +35,13 @@ def webhook(team):
 
 def breach(workload, at):
     """Usage whose 10 % format error rate breaches the 5 % threshold (→ hybrid)."""
-    add_usage(workload, at - timedelta(hours=2), requests=1000, input_tokens=1_800_000,
-              format_errors=100)  # fmt: skip
+    UsageRecordFactory(
+        workload=workload,
+        period_start=at - timedelta(hours=2),
+        requests=1000,
+        input_tokens=1_800_000,
+        format_errors=100,
+    )
 
 
 def evaluate(workload, at):
@@ -57,7 +62,8 @@ def test_disagreeing_assessment_raises_one_open_flag_with_reasons_figures_and_we
     assert (flag.workload, flag.assessment, flag.status) == (workload, assessment, "open")
     assert (flag.from_approach, flag.to_approach) == ("prompt", "hybrid")
     assert flag.reasons[0] == (
-        "The evidence now favours hybrid (fine-tune + prompt) over the current prompt engineering."
+        "The evidence now favours a hybrid of fine-tuning and prompting over the current prompt "
+        "engineering."
     )
     assert any("format error rate 10% exceeds the 5% threshold" in r for r in flag.reasons)
     assert flag.figures["format_error_rate"] == pytest.approx(0.1)
@@ -77,8 +83,13 @@ def test_later_disagreeing_assessments_update_the_same_flag(workload):
     breach(workload, NOW)
     evaluate(workload, NOW)
     # Much more volume: the breach now pays back within the horizon → fine-tune.
-    add_usage(workload, NOW - timedelta(hours=1), requests=10_000_000,
-              input_tokens=18_000_000_000, format_errors=1_000_000)  # fmt: skip
+    UsageRecordFactory(
+        workload=workload,
+        period_start=NOW - timedelta(hours=1),
+        requests=10_000_000,
+        input_tokens=18_000_000_000,
+        format_errors=1_000_000,
+    )
     second = evaluate(workload, NOW + timedelta(minutes=5))
     flag = SwitchFlag.objects.get()
     assert flag.to_approach == second.recommendation == "fine-tune"
@@ -101,8 +112,13 @@ def test_flag_resolves_itself_when_the_recommendation_agrees_again(workload, web
 
 def dilute(workload, at):
     """1,200 clean requests: the error rate drops to 100 / 2,200 ≈ 4.5 %, back under 5 %."""
-    add_usage(workload, at - timedelta(hours=1), requests=1200, input_tokens=2_160_000,
-              format_errors=0)  # fmt: skip
+    UsageRecordFactory(
+        workload=workload,
+        period_start=at - timedelta(hours=1),
+        requests=1200,
+        input_tokens=2_160_000,
+        format_errors=0,
+    )
 
 
 def test_hovering_metric_raises_at_most_one_flag_per_day(workload):
@@ -110,8 +126,13 @@ def test_hovering_metric_raises_at_most_one_flag_per_day(workload):
     evaluate(workload, NOW)  # 10 %: raised
     dilute(workload, NOW + timedelta(hours=1))
     assert evaluate(workload, NOW + timedelta(hours=1)).recommendation == "prompt"  # resolved
-    add_usage(workload, NOW + timedelta(hours=1), requests=200, input_tokens=360_000,
-              format_errors=60)  # fmt: skip
+    UsageRecordFactory(
+        workload=workload,
+        period_start=NOW + timedelta(hours=1),
+        requests=200,
+        input_tokens=360_000,
+        format_errors=60,
+    )
     again = evaluate(workload, NOW + timedelta(hours=2))  # 160 / 2,400 ≈ 6.7 %: disagrees
     assert again.recommendation == "hybrid"
     assert SwitchFlag.objects.count() == 1  # held back by the quiet period
@@ -177,7 +198,10 @@ def test_dismissed_flag_stays_dismissed_and_stops_being_live_when_evidence_agree
 
 @pytest.fixture
 def two_flags(team):
-    a, b = make_workload(team, slug="a"), make_workload(team, slug="b")
+    a, b = (
+        WorkloadFactory(team=team, slug="a", planned=True),
+        WorkloadFactory(team=team, slug="b", planned=True),
+    )
     for workload in (a, b):
         breach(workload, NOW)
         evaluate(workload, NOW)
@@ -231,11 +255,33 @@ def test_flag_list_page_filters_by_status_and_workload(admin_client, team, two_f
     assert "No flapping" in text
 
 
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("status=gone", "status", "Unknown status “gone”: choose live, open, acknowledged"),
+        ("workload=nope", "workload", "No workload “nope” in this team."),
+    ],
+)
+def test_an_unknown_filter_is_a_400_that_names_it_and_is_ignored(
+    admin_client, team, two_flags, query, field, message
+):
+    response = admin_client.get(f"/t/acme/flags/?{query}")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert f'<ul class="errorlist" id="id_{field}_error"><li>{message}' in text
+    assert f'id="id_{field}" aria-invalid="true"' in text
+    assert "Unknown filter values are ignored" in text
+    assert "A</a>" in text and "B</a>" in text  # every flag: the bad filter filters nothing
+    # A valid filter next to a bad one still applies.
+    text = admin_client.get("/t/acme/flags/?status=gone&workload=b").content.decode()
+    assert "B</a>" in text and "A</a>" not in text
+
+
 def test_flag_list_queries_do_not_grow_with_flags(
     admin_client, team, two_flags, django_assert_max_num_queries
 ):
     for slug in ("c", "d", "e"):
-        workload = make_workload(team, slug=slug)
+        workload = WorkloadFactory(team=team, slug=slug, planned=True)
         breach(workload, NOW)
         evaluate(workload, NOW)
     with django_assert_max_num_queries(8):

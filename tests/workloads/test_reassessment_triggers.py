@@ -9,7 +9,7 @@ import pytest
 
 from evaluations.models import ModelPrice
 from evaluations.services.prices import model_price_create, model_price_update
-from tests.workloads.usage_helpers import add_usage, make_workload
+from tests.factories import UsageRecordFactory, WorkloadFactory
 from workloads.services import assessments
 
 pytestmark = pytest.mark.django_db
@@ -25,11 +25,16 @@ def enqueued(monkeypatch):
 
 
 def flagged(team, slug="classifier"):
-    workload = make_workload(team, slug=slug)
+    workload = WorkloadFactory(team=team, slug=slug, planned=True)
     now = datetime.now(UTC)
     for day in range(1, 4):
-        add_usage(workload, now - timedelta(days=day, hours=1), requests=1000,
-                  input_tokens=1_800_000, format_errors=100)  # fmt: skip
+        UsageRecordFactory(
+            workload=workload,
+            period_start=now - timedelta(days=day, hours=1),
+            requests=1000,
+            input_tokens=1_800_000,
+            format_errors=100,
+        )
     assessments.assessment_create(workload=workload, reason="usage")
     return workload
 
@@ -37,7 +42,7 @@ def flagged(team, slug="classifier"):
 def test_patching_parameters_through_the_api_requests_a_re_assessment(
     team, api_client_factory, enqueued, django_capture_on_commit_callbacks
 ):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     api = api_client_factory(team, "decisions:write")
     with django_capture_on_commit_callbacks(execute=True):
         response = api.patch(
@@ -52,7 +57,7 @@ def test_patching_parameters_through_the_api_requests_a_re_assessment(
 def test_a_refused_patch_requests_nothing(
     team, api_client_factory, enqueued, django_capture_on_commit_callbacks
 ):
-    workload = make_workload(team)
+    workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     api = api_client_factory(team, "decisions:write")
     with django_capture_on_commit_callbacks(execute=True):
         response = api.patch(
@@ -65,8 +70,11 @@ def test_a_refused_patch_requests_nothing(
 def test_a_price_change_re_assesses_every_workload_of_that_team_only(
     team, other_team, enqueued, django_capture_on_commit_callbacks
 ):
-    ours = [make_workload(team, slug="a"), make_workload(team, slug="b")]
-    make_workload(other_team, slug="theirs")
+    ours = [
+        WorkloadFactory(team=team, slug="a", planned=True),
+        WorkloadFactory(team=team, slug="b", planned=True),
+    ]
+    WorkloadFactory(team=other_team, slug="theirs", planned=True)
     with django_capture_on_commit_callbacks(execute=True):
         model_price_create(
             team=team,
@@ -96,9 +104,10 @@ def test_workload_api_includes_latest_assessment_and_open_flags(team, api_client
 def test_workload_page_shows_the_live_sections(admin_client, team):
     workload = flagged(team)
     text = admin_client.get(f"/t/{team.slug}/workloads/{workload.slug}/").content.decode()
-    assert "Latest assessment" in text
+    assert "From observed usage: the 30 days to" in text and "(latest assessment)" in text
     assert "format error rate 10% exceeds the 5% threshold" in text
-    assert 'data-chart="volume-chart"' in text
+    usage = admin_client.get(f"/t/{team.slug}/workloads/{workload.slug}/usage/").content.decode()
+    assert 'data-chart="volume-chart-data"' in usage
 
 
 def test_a_worksheet_about_a_live_workload_starts_from_observed_usage(admin_client, team):

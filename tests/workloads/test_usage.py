@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.workloads.usage_helpers import body, hour, make_workload, record
+from tests.factories import WorkloadFactory
+from tests.workloads.usage_helpers import body, hour, record
 from workloads.models import UsageRecord, Workload
 
 URL = "/api/v1/usage"
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def workload(team):
-    return make_workload(team)
+    return WorkloadFactory(team=team, slug="support-bot", planned=True)
 
 
 @pytest.fixture
@@ -249,7 +250,7 @@ def test_repeated_id_is_a_duplicate_in_later_pushes_and_within_a_batch(pusher):
 
 
 def test_same_id_in_another_team_is_not_a_duplicate(pusher, other_team, api_client_factory):
-    make_workload(other_team)
+    WorkloadFactory(team=other_team, slug="support-bot", planned=True)
     assert pusher(record(id="shared")).json()["accepted"] == 1
     api = api_client_factory(other_team, "usage:write")
     response = api.post(URL, record(id="shared"), format="json")
@@ -334,7 +335,7 @@ def test_concurrent_pushers_of_overlapping_ids_store_each_id_exactly_once(
     live_server, team, token_factory
 ):
     """8 threads push the same 8 batches (in different orders) at the same time over HTTP."""
-    make_workload(team)
+    WorkloadFactory(team=team, slug="support-bot", planned=True)
     _, raw = token_factory(team, "usage:write")
     batches = [
         [record(start=hour(b * 50 + i + 1), id=f"c-{b}-{i}") for i in range(50)] for b in range(8)

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from evaluations.models import ModelPrice
 from teams.models import Role
-from workloads.models import Workload, workload_roi_data
+from workloads.models import Workload
+from workloads.selectors import workload_roi_data
 from workloads.services.workloads import workload_create, workload_update
 
 pytestmark = pytest.mark.django_db
@@ -127,27 +128,30 @@ def test_workload_list_shows_planned_figures_in_constant_queries(
     url = reverse("workloads:workload_list", args=[team.slug])
     admin_client.get(url)
     make(team)
-    # session, user, membership, workloads, prices, the team switcher
-    with django_assert_num_queries(6):
+    # session, user, membership, workloads, latest assessments, live flags, prices (for the
+    # workloads not assessed yet), the team switcher
+    with django_assert_num_queries(8):
         admin_client.get(url)
     for n in range(5):
         make(team, slug=f"w{n}", name=f"Workload {n}")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         response = admin_client.get(url)
     text = response.content.decode()
     assert "$101.25" in text and "$127.50" in text  # seed 000 at table prices
+    assert "planned figures · not assessed yet" in text
     assert "Workload 4" in text
 
 
 def test_workload_detail_shows_figures_and_the_missing_inputs(admin_client, team):
     make(team)
-    response = admin_client.get(reverse("workloads:workload_detail", args=[team.slug, "persona"]))
-    text = response.content.decode()
-    assert "$101.25" in text and 'data-chart="crossover-chart"' in text
+    figures = reverse("workloads:workload_figures", args=[team.slug, "persona"])
+    text = admin_client.get(figures).content.decode()
+    assert "$101.25" in text and 'data-chart="crossover-chart-data"' in text
+    assert "Planned figures" in text  # not assessed yet
     make(team, slug="sparse", parameters={"monthly_requests": 10})
     response = admin_client.get(reverse("workloads:workload_detail", args=[team.slug, "sparse"]))
     text = response.content.decode()
-    assert "Figures need more inputs" in text
+    assert "The evidence cannot recommend anything yet: inputs are missing." in text
     assert "User tokens per request: this field is required" in text
 
 
@@ -156,6 +160,26 @@ def test_workload_detail_needs_a_priced_model(admin_client, team):
     make(team)
     response = admin_client.get(reverse("workloads:workload_detail", args=[team.slug, "persona"]))
     assert "Input price per 1M tokens: this field is required" in response.content.decode()
+
+
+def test_every_section_of_the_workload_page_has_a_title_and_human_labels(admin_client, team):
+    make(team, parameters={**PERSONA["parameters"], "public_facing": True,
+                           "format_error_threshold": 0.025, "horizon_months": 4.5})  # fmt: skip
+    titles = {}
+    for name in ("workload_detail", "workload_figures", "workload_usage", "workload_setup"):
+        response = admin_client.get(reverse(f"workloads:{name}", args=[team.slug, "persona"]))
+        assert response.status_code == 200
+        text = response.content.decode()
+        titles[name] = text.split("<title>")[1].split("</title>")[0]
+        assert 'aria-current="page"' in text  # the current tab
+        for raw in ("sla_roi", "True", "False", "0.025", "(sla_roi)"):
+            assert f">{raw}<" not in text and f" {raw} " not in text, (name, raw)
+    assert len(set(titles.values())) == 4
+    setup = admin_client.get(reverse("workloads:workload_setup", args=[team.slug, "persona"]))
+    text = setup.content.decode()
+    assert '<th scope="row">Public-facing</th><td class="num">yes</td>' in text
+    assert '<td class="num">2.5%</td>' in text and '<td class="num">4.5</td>' in text
+    assert '<td class="num">500,000</td>' in text
 
 
 def form_body(**overrides):

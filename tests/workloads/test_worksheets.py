@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -10,8 +11,9 @@ from django.urls import reverse
 
 from teams.models import Role
 from workloads import roi
-from workloads.models import Worksheet
-from workloads.services.workloads import workload_create
+from workloads.models import Workload, Worksheet
+from workloads.services import assessments
+from workloads.services.workloads import workload_apply_worksheet, workload_create, workload_update
 from workloads.services.worksheets import worksheet_create
 
 pytestmark = pytest.mark.django_db
@@ -73,16 +75,17 @@ def test_htmx_recalculation_returns_only_the_results_and_field_updates(admin_cli
 
 def test_chart_data_is_the_engines_cost_curve_with_the_current_volume_marked(admin_client, team):
     response = post(admin_client, team, htmx=True)
-    config = response.context["chart_json"]
     inputs = roi.parse_inputs(SEED_000)
     curve = roi.cost_curve(inputs, roi.chart_volumes(inputs))
-    import json
-
-    datasets = json.loads(config)["data"]["datasets"]
+    text = response.content.decode()
+    opening = '<script id="crossover-chart-data" type="application/json">'
+    data = text[text.index(opening) + len(opening) : text.index("</script>", text.index(opening))]
+    datasets = json.loads(data)["data"]["datasets"]
     assert [p["y"] for p in datasets[0]["data"]] == [p["prompt"] for p in curve]
     assert [p["y"] for p in datasets[1]["data"]] == [p["fine_tune"] for p in curve]
     assert {p["x"] for p in datasets[2]["data"]} == {500_000}
-    assert "<" not in config  # safe inside a <script> element
+    assert 'data-chart="crossover-chart-data"' in text
+    assert "<" not in data  # Django's json_script: safe inside a <script> element
 
 
 def test_bad_input_shows_errors_next_to_fields_and_keeps_the_typing(admin_client, team):
@@ -94,9 +97,29 @@ def test_bad_input_shows_errors_next_to_fields_and_keeps_the_typing(admin_client
     assert form.errors["policy"] == ["must be one of: sla_roi, checklists, flowchart"]
     text = response.content.decode()
     assert 'value="5O"' in text and 'value="0"' in text
-    assert 'id="id_user_tokens_error"' in text
-    assert "Fix these to see the figures" in text
-    assert 'data-testid="recommendation"' not in text
+    assert 'id="id_user_tokens_error"' in text and 'aria-invalid="true"' in text
+    assert "Not recalculated." in text and "Fix the outlined fields:" in text
+    assert '<a href="#id_user_tokens">User tokens per request</a>: must be a number' in text
+    assert 'data-testid="recommendation"' not in text  # a full page has no earlier results
+
+
+def test_htmx_recalculation_with_invalid_inputs_keeps_the_last_results(admin_client, team):
+    response = post(admin_client, team, htmx=True, user_tokens="fifty")
+    text = response.content.decode()
+    # Nothing replaces the results panel: the last valid figures stay where they are …
+    assert response["HX-Reswap"] == "none"
+    assert 'data-testid="prompt-monthly"' not in text
+    # … while the error reaches its field and the panel says what to fix, out of band.
+    start = text.index('id="err-user_tokens"')
+    assert "must be a number" in text[start : text.index("</div>", start)]
+    status = text[text.index('<div id="results-status"') :]
+    assert 'hx-swap-oob="true"' in status.split(">")[0] and "stale" in status.split(">")[0]
+    assert "the figures shown are from the last valid inputs" in status
+    assert "HX-Request" in response["Vary"]
+    valid = post(admin_client, team, htmx=True)
+    assert "HX-Reswap" not in valid and 'data-testid="prompt-monthly">$101.25<' in (
+        valid.content.decode()
+    )
 
 
 def test_htmx_errors_travel_out_of_band_to_their_fields(admin_client, team):
@@ -253,7 +276,7 @@ def test_version_page_shows_the_stored_figures_read_only(admin_client, team, wor
     text = admin_client.get(url).content.decode()
     assert "Prompting is cheaper." in text
     assert 'data-testid="prompt-monthly">$101.25<' in text
-    assert 'data-chart="crossover-chart"' in text
+    assert 'data-chart="crossover-chart-data"' in text
     assert '<form method="post" novalidate class="worksheet-form"' not in text
     assert (
         f"{reverse('workloads:worksheet_new', args=[team.slug])}?workload=persona&amp;version=1"
@@ -301,3 +324,95 @@ def test_worksheet_list_in_constant_queries(
         response = admin_client.get(url)
     text = response.content.decode()
     assert "v6" in text and "v1" in text and "Persona assistant" in text
+
+
+# --- applying a version to its workload -------------------------------------------------------
+
+
+def apply_url(team, version=1):
+    return reverse("workloads:worksheet_apply", args=[team.slug, "persona", version])
+
+
+def test_applying_a_version_makes_its_inputs_the_workloads_parameters(
+    admin_client, team, user, workload, django_capture_on_commit_callbacks
+):
+    typed = {**SEED_000, "policy": "sla_roi", "dev_hours": "12", "public_facing": "on",
+             "output_price_per_1m": "0.5", "hourly_rate": "150", "epochs": "3"}  # fmt: skip
+    worksheet = worksheet_create(team=team, workload=workload, justification="Because.",
+                                 inputs=roi.parse_inputs(typed))  # fmt: skip
+    Workload.objects.filter(pk=workload.pk).update(assessment_requested_at=None)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(apply_url(team))
+    assert response.status_code == 302
+    assert response.url == reverse("workloads:workload_setup", args=[team.slug, "persona"])
+    workload.refresh_from_db()
+    # Prices the table gives (input 0.15) and defaults (hourly rate, epochs) are left to their
+    # sources; a typed price that differs from the table (output 0.5) is kept.
+    assert workload.parameters == {
+        "monthly_requests": 500_000, "user_tokens": 50, "prompt_overhead_tokens": 500,
+        "output_tokens": 200, "output_price_per_1m": 0.5, "dev_hours": 12,
+        "public_facing": True,
+    }  # fmt: skip
+    assert workload.policy == "sla_roi"  # was checklists
+    assert workload.parameters_from == worksheet
+    assert workload.parameters_changed_by == user and workload.parameters_changed_at
+    assert len(callbacks) == 1  # the re-assessment, enqueued after commit
+    setup = admin_client.get(response.url).content.decode()
+    assert "Applied from" in setup and "worksheet v1</a> by " in setup
+    assert '<span class="badge badge-good">applied</span>' in setup
+    detail = reverse("workloads:worksheet_detail", args=[team.slug, "persona", 1])
+    assert 'data-testid="applied"' in admin_client.get(detail).content.decode()
+
+
+def test_an_applied_worksheet_lets_an_incomplete_workload_be_assessed(admin_client, team):
+    data = {"slug": "persona", "name": "Persona", "model": "gpt-4o-mini", "parameters": {}}
+    empty = workload_create(team=team, actor=None, data=data)
+    assert assessments.assessment_create(workload=empty, reason="manual").errors
+    worksheet = worksheet_create(team=team, workload=empty, justification="Because.",
+                                 inputs=roi.parse_inputs(SEED_000))  # fmt: skip
+    admin_client.post(apply_url(team))
+    empty.refresh_from_db()
+    assessment = assessments.assessment_create(workload=empty, reason="parameters")
+    assert assessment.errors == []
+    assert assessment.recommendation == worksheet.recommendation
+    assert assessment.outputs["prompt"]["monthly_cost"] == 101.25
+
+
+def test_editing_the_parameters_by_hand_forgets_the_applied_version(team, user, workload):
+    worksheet_create(team=team, workload=workload, justification="Because.",
+                     inputs=roi.parse_inputs(SEED_000))  # fmt: skip
+    applied = workload_apply_worksheet(worksheet=workload.worksheets.get(), actor=user)
+    assert applied.parameters_from is not None
+    workload_update(workload=applied, data={"parameters": {"monthly_requests": 9}}, actor=user)
+    applied.refresh_from_db()
+    assert applied.parameters_from is None and applied.parameters_changed_by == user
+    # Saving other fields leaves the record of the parameters alone.
+    changed_at = applied.parameters_changed_at
+    workload_update(workload=applied, data={"name": "Renamed"}, actor=None)
+    applied.refresh_from_db()
+    assert (applied.parameters_changed_at, applied.parameters_changed_by) == (changed_at, user)
+
+
+def test_viewers_cannot_apply_and_get_cannot_either(client, admin_client, team, workload,
+                                                    member_factory):  # fmt: skip
+    worksheet_create(team=team, workload=workload, justification="Because.",
+                     inputs=roi.parse_inputs(SEED_000))  # fmt: skip
+    assert admin_client.get(apply_url(team)).status_code == 405
+    assert admin_client.post(apply_url(team, version=2)).status_code == 404
+    client.force_login(member_factory(team, Role.VIEWER))  # the same client, now a viewer
+    assert client.post(apply_url(team)).status_code == 403
+    workload.refresh_from_db()
+    assert workload.parameters_from is None
+
+
+@pytest.mark.parametrize("asked", ["abc", "9", "0"])
+def test_a_page_that_does_not_exist_is_a_400_showing_the_first(admin_client, team, workload, asked):
+    worksheet_create(team=team, workload=workload, justification="Because.",
+                     inputs=roi.parse_inputs(SEED_000))  # fmt: skip
+    url = reverse("workloads:worksheet_list", args=[team.slug])
+    response = admin_client.get(f"{url}?page={asked}")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert f"There is no page “{asked}”: showing page 1 of 1." in text
+    assert "v1</a>" in text
+    assert admin_client.get(f"{url}?page=1").status_code == 200

@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from teams.models import Team
 from workloads import roi
-from workloads.models import Approach, Assessment, UsageRecord, Workload, workload_roi_data
+from workloads.models import Approach, Assessment, UsageRecord, Workload
+from workloads.selectors import workload_roi_data
 from workloads.services.flags import flag_sync, flags_release_held
 from workloads.signals import workload_assessed
 

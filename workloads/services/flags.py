@@ -23,7 +23,8 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from teams import services as team_services
-from workloads.models import Approach, Assessment, FlagStatus, SwitchFlag, Workload
+from workloads import roi
+from workloads.models import Assessment, FlagStatus, SwitchFlag, Workload
 
 QUIET_PERIOD = timedelta(hours=24)
 
@@ -66,8 +67,8 @@ def flag_figures(assessment: Assessment) -> dict:
 
 
 def _reasons(assessment: Assessment) -> list[str]:
-    current = Approach(assessment.current_approach).label.lower()
-    target = Approach(assessment.recommendation).label.lower()
+    current = roi.APPROACHES[assessment.current_approach].phrase
+    target = roi.APPROACHES[assessment.recommendation].phrase
     headline = f"The evidence now favours {target} over the current {current}."
     return [headline, *assessment.outputs.get("recommendation_reasons", [])]
 

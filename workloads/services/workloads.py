@@ -10,12 +10,16 @@ policy is the workload's own `policy` field, never a parameter.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from evaluations.pricing import DEFAULT_FT_MULTIPLIER
 from workloads import roi
-from workloads.models import Assessment, Workload, workload_roi_data
+from workloads.models import Assessment, Workload, Worksheet
+from workloads.selectors import price_inputs
 from workloads.services.assessments import assessment_request
 
 WORKLOAD_FIELDS = (
@@ -103,28 +107,61 @@ def workload_create(*, team, data: dict, actor=None) -> Workload:
 
 
 def workload_update(*, workload: Workload, data: dict, actor=None) -> Workload:
-    """Change the given fields; `parameters`, when given, replaces the stored object.
+    """Change the given fields; `parameters`, when given, replaces the stored object (and the
+    change is recorded: who, when).
 
     The slug cannot change: usage records and API clients refer to the workload by it.
     """
+    return _update(workload, data, actor=actor, source=None)
+
+
+def _update(workload: Workload, data: dict, *, actor, source: Worksheet | None) -> Workload:
     if "slug" in data and data["slug"] != workload.slug:
         raise ValidationError(
             {"slug": ["The slug cannot change: usage records and API clients refer to it."]}
         )
+    before = dict(workload.parameters)
     workload = _apply(workload, data)
-    workload.updated_at = timezone.now()
+    now = timezone.now()
+    workload.updated_at = now
+    if source is not None or ("parameters" in data and workload.parameters != before):
+        workload.parameters_changed_at = now
+        workload.parameters_changed_by = actor if getattr(actor, "pk", None) else None
+        workload.parameters_from = source
     workload = _save(workload)
     assessment_request(workload=workload, reason=Assessment.Reason.PARAMETERS)
     return workload
 
 
-def workload_planned_result(workload: Workload, *, price_rows=None):
-    """The workload's figures from its parameters and prices, before any observation.
+def workload_apply_worksheet(*, worksheet: Worksheet, actor=None) -> Workload:
+    """Make a saved worksheet's inputs its workload's parameters (and its policy the workload's
+    policy), recording the version they came from; the workload is then re-assessed.
 
-    Returns `(result, None)`, or `(None, errors)` listing the inputs still missing or invalid.
+    Inputs that say nothing of their own are left out, so that their sources keep speaking:
+    prices the price table gives for the workload's models, and defaults.
     """
-    try:
-        inputs = roi.parse_inputs(workload_roi_data(workload, price_rows=price_rows))
-    except roi.RoiInputError as exc:
-        return None, exc.errors
-    return roi.evaluate(inputs), None
+    workload = worksheet.workload
+    inputs = worksheet.inputs
+    multiplier = Decimal(str(inputs.get("ft_price_multiplier") or DEFAULT_FT_MULTIPLIER))
+    table = price_inputs(
+        workload.team, model=workload.model, ft_model=workload.ft_model, ft_multiplier=multiplier
+    )
+    parameters = {}
+    for spec in PARAMETER_SPECS:
+        value = inputs.get(spec.name)
+        if value is None or _same(value, table.get(spec.name)) or _same(value, spec.default):
+            continue
+        parameters[spec.name] = value
+    data = {"parameters": parameters, "policy": inputs.get("policy") or workload.policy}
+    with transaction.atomic():
+        return _update(workload, data, actor=actor, source=worksheet)
+
+
+def _same(value: object, other: object) -> bool:
+    if other is None:
+        return False
+    if isinstance(value, bool) or isinstance(other, bool):
+        return value is other
+    if isinstance(value, str) or isinstance(other, str):
+        return value == other
+    return Decimal(str(value)) == Decimal(str(other))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from workloads import roi
+from workloads.formatting import plain
 from workloads.models import Workload, Worksheet
 from workloads.services.assessments import live_roi_data, observe_usage
 
@@ -58,12 +57,3 @@ def worksheet_prefill(workload: Workload, *, price_rows=None) -> dict[str, str]:
     observed = observe_usage(workload, now=timezone.now())
     data = live_roi_data(workload, observed, price_rows=price_rows)
     return {name: plain(value) for name, value in data.items() if value is not None}
-
-
-def plain(value: object) -> object:
-    """A stored or computed figure as a person would type it (0.15, not 0.150000)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return value
-    number = Decimal(str(value))
-    text = format(number.normalize(), "f") if number else "0"
-    return text

@@ -12,8 +12,8 @@ from workloads import selectors
 @team_view
 def dashboard(request: HttpRequest) -> HttpResponse:
     rows = selectors.dashboard_rows(request.team)
+    # Flags asking for attention: acknowledged and dismissed ones stay live but are handled.
+    open_flags = sum(1 for row in rows if row["evidence"].open_flag)
     return render(
-        request,
-        "workloads/dashboard/index.html",
-        {"rows": rows, "open_flags": sum(1 for row in rows if row["flag"])},
+        request, "workloads/dashboard/index.html", {"rows": rows, "open_flags": open_flags}
     )

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from teams.scoping import team_view
+from workloads.forms import FlagFilterForm
 from workloads.models import FlagStatus, SwitchFlag, Workload
 from workloads.services import flags as flag_services
 
@@ -16,22 +17,26 @@ from workloads.services import flags as flag_services
 @team_view
 def flag_list(request: HttpRequest) -> HttpResponse:
     flags = SwitchFlag.objects.for_team(request.team).select_related("workload", "decision")
-    status = request.GET.get("status", "")
-    workload = request.GET.get("workload", "")
-    if status == "live":
+    workloads = list(Workload.objects.for_team(request.team).values_list("slug", "name"))
+    filters = FlagFilterForm(request.GET, workloads=workloads)
+    status, workload = filters.value("status"), filters.value("workload")
+    if status == FlagFilterForm.LIVE:
         flags = flags.live()
-    elif status in FlagStatus.values:
+    elif status:
         flags = flags.filter(status=status)
     if workload:
         flags = flags.filter(workload__slug=workload)
     context = {
         "flags": flags[:200],
+        "filters": filters,
         "status": status,
         "workload": workload,
         "statuses": FlagStatus.choices,
-        "workloads": Workload.objects.for_team(request.team).values_list("slug", "name"),
+        "workloads": workloads,
     }
-    return render(request, "workloads/flags/list.html", context)
+    return render(
+        request, "workloads/flags/list.html", context, status=400 if filters.errors else 200
+    )
 
 
 def _flag(request: HttpRequest, pk: int) -> SwitchFlag:

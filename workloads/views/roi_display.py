@@ -6,33 +6,14 @@ from workloads/roi.py; this module only lays them out for people.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
-from django.core.serializers.json import DjangoJSONEncoder
-
-from workloads import roi
-from workloads.templatetags.roi_format import count, usd
+from workloads import formatting, roi
+from workloads.formatting import count, months, number, usd
 
 PROMPT_COLOUR = "#1f5fbf"
 FINE_TUNE_COLOUR = "#1b7f3b"
 MARKER_COLOUR = "#8a5a00"
-POLICY_TITLES = {
-    "sla_roi": "SLA + ROI",
-    "checklists": "Checklists",
-    "flowchart": "Flowchart",
-}
-POLICY_QUESTIONS = {
-    "sla_roi": "Is a latency or format SLA breached, and does fine-tuning pay back in time?",
-    "checklists": "Are more 'use fine-tuning when' checks true than 'use prompts when' checks?",
-    "flowchart": "500+ labeled examples, consistency critical, 10,000+ requests, accuracy > 90%?",
-}
-
-
-def chart_json(config: dict) -> str:
-    """JSON safe inside <script type="application/json"> (no </script> break-out)."""
-    text = json.dumps(config, cls=DjangoJSONEncoder)
-    return text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
 
 
 def crossover_chart(inputs: roi.RoiInputs, outputs: dict) -> dict:
@@ -47,9 +28,7 @@ def crossover_chart(inputs: roi.RoiInputs, outputs: dict) -> dict:
     investment = outputs["investment"]
     ft_label = "Fine-tuned model"
     if investment:
-        ft_label += (
-            f" (incl. {usd(investment)} investment over {count(inputs.horizon_months, 2)} months)"
-        )
+        ft_label += f" (incl. {usd(investment)} investment over {months(inputs.horizon_months)})"
     datasets = [
         _line("Prompt engineering", prompt, PROMPT_COLOUR),
         _line(ft_label, fine_tune, FINE_TUNE_COLOUR),
@@ -125,7 +104,7 @@ def chart_summary(inputs: roi.RoiInputs, outputs: dict) -> str:
         amortised = roi.cost_curve(inputs, [inputs.monthly_requests])[0]["fine_tune"]
         now += (
             f" ({usd(amortised)} on the chart, with the investment spread over "
-            f"{count(inputs.horizon_months, 2)} months)"
+            f"{months(inputs.horizon_months)})"
         )
     crossover = outputs["crossover_monthly_requests"]
     if crossover is None:
@@ -141,41 +120,41 @@ def explanations(i: roi.RoiInputs) -> dict[str, str]:
     maintenance = ""
     if i.maintenance_hours_per_month:
         maintenance = (
-            f" + maintenance {count(i.maintenance_hours_per_month, 2)} h × {usd(i.hourly_rate)}"
+            f" + maintenance {number(i.maintenance_hours_per_month)} h × {usd(i.hourly_rate)}"
         )
     if i.training_cost is not None:
         training = f"training {usd(i.training_cost)} (given)"
     else:
         training = (
             f"training {count(i.training_examples)} examples × "
-            f"{count(i.training_tokens_per_example, 2)} tokens × {i.epochs} epochs × "
+            f"{number(i.training_tokens_per_example)} tokens × {i.epochs} epochs × "
             f"{usd(i.training_price_per_1m)} per 1M"
         )
     return {
         "prompt_per_request": (
-            f"(({count(i.user_tokens, 2)} user + {count(i.prompt_overhead_tokens, 2)} prompt "
-            f"tokens) × {usd(i.input_price_per_1m)} + {count(i.output_tokens, 2)} output tokens × "
+            f"(({number(i.user_tokens)} user + {number(i.prompt_overhead_tokens)} prompt "
+            f"tokens) × {usd(i.input_price_per_1m)} + {number(i.output_tokens)} output tokens × "
             f"{usd(i.output_price_per_1m)}) ÷ 1M"
         ),
         "ft_per_request": (
-            f"(({count(i.user_tokens, 2)} user + {count(i.ft_overhead_tokens, 2)} overhead "
+            f"(({number(i.user_tokens)} user + {number(i.ft_overhead_tokens)} overhead "
             f"tokens) × {usd(i.effective_ft_input_price_per_1m)} + "
-            f"{count(i.effective_ft_output_tokens, 2)} output tokens × "
+            f"{number(i.effective_ft_output_tokens)} output tokens × "
             f"{usd(i.effective_ft_output_price_per_1m)}) ÷ 1M"
         ),
         "prompt_monthly": f"{count(i.monthly_requests)} requests × cost per request",
         "ft_monthly": f"{count(i.monthly_requests)} requests × cost per request{maintenance}",
-        "investment": f"{training} + {count(i.dev_hours, 2)} dev hours × {usd(i.hourly_rate)}",
+        "investment": f"{training} + {number(i.dev_hours)} dev hours × {usd(i.hourly_rate)}",
         "savings": "prompt monthly cost − fine-tuned monthly cost",
         "payback": "investment ÷ monthly savings (only when fine-tuning saves money)",
         "break_even": "investment ÷ (prompt − fine-tuned cost per request)",
         "crossover": (
-            f"(investment ÷ {count(i.horizon_months, 2)} months"
+            f"(investment ÷ {months(i.horizon_months)}"
             f"{' + maintenance' if maintenance else ''}) ÷ (prompt − fine-tuned cost per request)"
         ),
         "tokens": (
-            f"{count(i.monthly_requests)} × ({count(i.user_tokens, 2)} + "
-            f"{count(i.prompt_overhead_tokens, 2)} + {count(i.output_tokens, 2)})"
+            f"{count(i.monthly_requests)} × ({number(i.user_tokens)} + "
+            f"{number(i.prompt_overhead_tokens)} + {number(i.output_tokens)})"
         ),
     }
 
@@ -186,8 +165,8 @@ def results_context(inputs: roi.RoiInputs, outputs: dict, *, margins=None) -> di
     verdicts = [
         {
             "key": key,
-            "title": POLICY_TITLES[key],
-            "question": POLICY_QUESTIONS[key],
+            "title": roi.POLICIES[key].title,
+            "question": roi.POLICIES[key].question,
             "verdict": value["verdict"],
             "reasons": value["reasons"],
             "decides": key == policy,
@@ -199,11 +178,11 @@ def results_context(inputs: roi.RoiInputs, outputs: dict, *, margins=None) -> di
         "out": outputs,
         "inputs": inputs,
         "verdicts": verdicts,
-        "policy_title": POLICY_TITLES[policy],
+        "policy_title": roi.POLICIES[policy].title,
         "knowledge_rule_applied": outputs["recommendation"] != chosen,
         "explain": explanations(inputs),
         "margins": (margins or [])[:4],
-        "chart_json": chart_json(crossover_chart(inputs, outputs)),
+        "crossover_chart": crossover_chart(inputs, outputs),
         "chart_summary": chart_summary(inputs, outputs),
         "savings_positive": Decimal(str(outputs["monthly_savings"])) > 0,
     }
@@ -212,3 +191,22 @@ def results_context(inputs: roi.RoiInputs, outputs: dict, *, margins=None) -> di
 def live_results(result: roi.RoiResult) -> dict:
     """results_context for freshly computed figures (with the thresholds that could flip them)."""
     return results_context(result.inputs, result.as_dict(), margins=roi.threshold_margins(result))
+
+
+def input_text(spec: roi.FieldSpec, value: object) -> str:
+    """One §8 input as people read it: yes/no, dollars, milliseconds, percentages."""
+    if value is None:
+        return formatting.DASH
+    if spec.kind == "bool":
+        return formatting.yes_no(value)
+    if spec.kind == "choice":
+        return str(value).replace("_", " ")
+    if spec.name.endswith("_ms"):
+        return formatting.ms(value)
+    if spec.maximum == 1:  # a share: format errors, accuracy
+        return formatting.percent(value)
+    if spec.name == "ft_price_multiplier":
+        return f"× {formatting.number(value)}"
+    if "price" in spec.name or spec.name in ("training_cost", "hourly_rate"):
+        return formatting.usd(value)
+    return formatting.number(value, 6)

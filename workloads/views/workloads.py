@@ -1,4 +1,5 @@
-"""Workloads: list, create, edit, and the detail page with the planned figures."""
+"""Workloads: list, create, edit, and the workload page with its sections (overview, figures,
+usage, setup)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,23 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from evaluations.models import ModelPrice
 from teams.scoping import team_view
 from workloads import roi, selectors
 from workloads.forms import WorkloadForm, sections
 from workloads.models import Workload
-from workloads.services.workloads import (
-    PARAMETER_SPECS,
-    workload_create,
-    workload_planned_result,
-    workload_update,
+from workloads.services.workloads import PARAMETER_SPECS, workload_create, workload_update
+from workloads.views.roi_display import input_text, live_results, results_context
+
+# The sections of a workload page: (url name, tab, title).
+TABS = (
+    ("workload_detail", "overview", "Overview"),
+    ("workload_figures", "figures", "Figures"),
+    ("workload_usage", "usage", "Usage"),
+    ("workload_setup", "setup", "Parameters and worksheets"),
 )
-from workloads.views.roi_display import live_results
 
 
 def _priced_models(rows) -> list[str]:
@@ -33,11 +38,8 @@ def workload_list(request: HttpRequest) -> HttpResponse:
         .select_related("team")  # the price lookup reads workload.team
         .annotate(worksheet_count=Count("worksheets"), latest_version=Max("worksheets__version"))
     )
-    price_rows = list(ModelPrice.objects.for_team(request.team))
-    rows = []
-    for workload in workloads:
-        result, missing = workload_planned_result(workload, price_rows=price_rows)
-        rows.append({"workload": workload, "result": result, "missing": missing})
+    evidence = selectors.workloads_evidence(request.team, workloads)
+    rows = [{"workload": w, "evidence": evidence[w.pk]} for w in workloads]
     return render(request, "workloads/workloads/list.html", {"rows": rows})
 
 
@@ -86,25 +88,65 @@ def _form_page(request: HttpRequest, form: WorkloadForm, workload: Workload | No
 
 
 @team_view
-def workload_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    workload = get_object_or_404(Workload.objects.for_team(request.team), slug=slug)
-    result, missing = workload_planned_result(workload)
-    worksheets = workload.worksheets.select_related("author").order_by("-version")
+def workload_detail(request: HttpRequest, slug: str, tab: str = "overview") -> HttpResponse:
+    workload = get_object_or_404(
+        Workload.objects.for_team(request.team).select_related("parameters_from"), slug=slug
+    )
+    evidence = selectors.workload_evidence(workload)
     context = {
         "workload": workload,
-        "missing": [{**error, "label": _label(error["field"])} for error in missing or []],
-        "parameters": [
-            {"label": _label(name), "name": name, "value": value}
-            for name, value in workload.parameters.items()
-        ],
-        "worksheets": worksheets,
-        **selectors.workload_live_context(workload),
+        "evidence": evidence,
+        "tab": tab,
+        "tabs": [{"url_name": f"workloads:{u}", "key": k, "title": t} for u, k, t in TABS],
+        "tab_title": next(title for _, key, title in TABS if key == tab),
+        **TAB_CONTEXT[tab](workload, evidence),
     }
-    if result is not None:
-        context.update(live_results(result))
-    return render(request, "workloads/workloads/detail.html", context)
+    return render(request, f"workloads/workloads/{tab}.html", context)
 
 
-def _label(name: str) -> str:
-    spec = roi.FIELDS_BY_NAME.get(name)
-    return spec.label if spec else name
+def _overview(workload: Workload, evidence) -> dict:
+    _, forecast = selectors.workload_forecast(workload, evidence, now=timezone.now())
+    planned = None
+    if evidence.basis == "observed":
+        # Planned vs observed: what the parameters alone would have recommended.
+        planned, _ = selectors.workload_planned_result(workload)
+    return {
+        "comparison": selectors.planned_and_observed(workload, evidence),
+        "planned_result": planned,
+        "forecast": forecast,
+        "flags": selectors.workload_flags(workload),
+    }
+
+
+def _figures(workload: Workload, evidence) -> dict:
+    if evidence.planned is not None:
+        return live_results(evidence.planned)
+    if evidence.assessment is None or evidence.assessment.errors:
+        return {}
+    inputs = roi.parse_inputs(evidence.assessment.inputs)
+    # The stored outputs are what every other page shows; the margins need the full result.
+    margins = roi.threshold_margins(roi.evaluate(inputs))
+    return results_context(inputs, evidence.assessment.outputs, margins=margins)
+
+
+def _usage(workload: Workload, evidence) -> dict:
+    return selectors.workload_usage_context(workload, evidence)
+
+
+def _setup(workload: Workload, evidence) -> dict:
+    return {
+        "parameters": parameter_rows(workload.parameters),
+        "worksheets": workload.worksheets.select_related("author").order_by("-version"),
+    }
+
+
+TAB_CONTEXT = {"overview": _overview, "figures": _figures, "usage": _usage, "setup": _setup}
+
+
+def parameter_rows(parameters: dict) -> list[dict]:
+    """The workload's parameters as people read them, in the worksheet's order."""
+    return [
+        {"label": spec.label, "value": input_text(spec, parameters[spec.name])}
+        for spec in roi.FIELDS
+        if spec.name in parameters
+    ]

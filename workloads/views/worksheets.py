@@ -6,22 +6,27 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
 
 from evaluations.models import ModelPrice
 from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
+from teams.htmx import vary_on_htmx
 from teams.scoping import team_view
 from workloads import roi
+from workloads.formatting import plain
 from workloads.forms import WorksheetForm, sections
 from workloads.models import Workload, Worksheet
-from workloads.services.worksheets import plain, worksheet_create, worksheet_prefill
-from workloads.views.roi_display import live_results, results_context
+from workloads.selectors import price_inputs
+from workloads.services.workloads import workload_apply_worksheet
+from workloads.services.worksheets import worksheet_create, worksheet_prefill
+from workloads.views.roi_display import input_text, live_results, results_context
 
 PAGE_SIZE = 50
+FT_PRICES = ("ft_input_price_per_1m", "ft_output_price_per_1m")
 
 
 @team_view
@@ -31,7 +36,15 @@ def worksheet_list(request: HttpRequest) -> HttpResponse:
         .select_related("workload", "author")
         .order_by("-created_at", "-id")
     )
-    page = Paginator(worksheets, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(worksheets, PAGE_SIZE)
+    asked = request.GET.get("page", "").strip()
+    try:
+        page = paginator.page(asked or 1)
+    except InvalidPage:
+        page = paginator.page(1)
+        error = f"There is no page “{asked}”: showing page 1 of {paginator.num_pages}."
+        context = {"page": page, "page_error": error}
+        return render(request, "workloads/worksheets/list.html", context, status=400)
     return render(request, "workloads/worksheets/list.html", {"page": page})
 
 
@@ -41,6 +54,7 @@ def worksheet_new(request: HttpRequest) -> HttpResponse:
     workloads = list(Workload.objects.for_team(team))
     price_rows = list(ModelPrice.objects.for_team(team))
     filled: list[str] = []
+    source = None
     if request.method == "POST":
         data = request.POST.copy()
         filled = fill_prices(data, team, price_rows)
@@ -71,26 +85,31 @@ def worksheet_new(request: HttpRequest) -> HttpResponse:
         initial, source = _prefill(request, team, workloads, price_rows)
         form = WorksheetForm(initial=initial, workloads=workloads)
         inputs = _parse_or_none(initial)
+    problems = _problems(form) if request.method == "POST" else []
     context = {
         "form": form,
         "sections": sections(form),
         "priced_models": [row.model for row in price_rows if not row.is_pattern],
         "price_notes": price_notes(form, team, price_rows),
         "filled": filled,
-        "problems": _problems(form) if request.method == "POST" else [],
-        **({"source": source} if request.method == "GET" else {}),
+        "problems": problems,
+        "source": source,
     }
     if inputs is not None:
         context.update(live_results(roi.evaluate(inputs)))
-    if request.htmx:
-        # The results replace the panel; errors and filled prices update next to their fields.
-        html = render_to_string("workloads/worksheets/edit.html#results", context, request)
-        html += render_to_string("workloads/worksheets/_oob.html", context, request)
+    if not request.htmx:
+        return vary_on_htmx(render(request, "workloads/worksheets/edit.html", context))
+    # A recalculation: errors, filled prices and notes update next to their fields (out of
+    # band). Valid inputs replace the results; invalid ones leave the last valid results in place
+    # and say which fields to fix.
+    html = render_to_string("workloads/worksheets/_oob.html", context, request)
+    if inputs is None:
         response = HttpResponse(html)
+        response["HX-Reswap"] = "none"
     else:
-        response = render(request, "workloads/worksheets/edit.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+        html = render_to_string("workloads/worksheets/edit.html#results", context, request) + html
+        response = HttpResponse(html)
+    return vary_on_htmx(response)
 
 
 def _prefill(request: HttpRequest, team, workloads: list[Workload], price_rows) -> tuple:
@@ -161,26 +180,24 @@ def fill_prices(data: QueryDict, team, price_rows) -> list[str]:
     filled = []
     model = data.get("model", "").strip()
     if model != data.get("applied_model", ""):
-        price = price_for(team, model, rows=price_rows) if model else None
-        if price is not None:
-            data["input_price_per_1m"] = plain(price.input_per_1m)
-            data["output_price_per_1m"] = plain(price.output_per_1m)
-            filled += ["input_price_per_1m", "output_price_per_1m"]
-            if price.training_per_1m is not None:
-                data["training_price_per_1m"] = plain(price.training_per_1m)
-                filled.append("training_price_per_1m")
+        for name, value in price_inputs(team, model=model, price_rows=price_rows).items():
+            data[name] = plain(value)
+            filled.append(name)
         data["applied_model"] = model
     ft_model = data.get("ft_model", "").strip()
     if ft_model != data.get("applied_ft_model", ""):
-        multiplier = _multiplier(data)
-        price = price_for(team, ft_model, ft_multiplier=multiplier, rows=price_rows)
-        if ft_model and price is not None:
-            data["ft_input_price_per_1m"] = plain(price.input_per_1m)
-            data["ft_output_price_per_1m"] = plain(price.output_per_1m)
-        elif not ft_model:  # back to multiplier × base prices
-            data["ft_input_price_per_1m"] = data["ft_output_price_per_1m"] = ""
-        if not ft_model or price is not None:
-            filled += ["ft_input_price_per_1m", "ft_output_price_per_1m"]
+        prices = price_inputs(
+            team,
+            model="",
+            ft_model=ft_model,
+            ft_multiplier=_multiplier(data),
+            price_rows=price_rows,
+        )
+        if not ft_model:  # back to multiplier × base prices
+            prices = dict.fromkeys(FT_PRICES, "")
+        for name, value in prices.items():
+            data[name] = plain(value)
+            filled.append(name)
         data["applied_ft_model"] = ft_model
     return filled
 
@@ -219,12 +236,41 @@ def worksheet_detail(request: HttpRequest, slug: str, version: int) -> HttpRespo
     return render(request, "workloads/worksheets/detail.html", context)
 
 
+@require_POST
+@team_view
+def worksheet_apply(request: HttpRequest, slug: str, version: int) -> HttpResponse:
+    """Make the saved version's inputs the workload's parameters."""
+    worksheet = get_object_or_404(
+        Worksheet.objects.for_team(request.team).select_related("workload__team"),
+        workload__slug=slug,
+        version=version,
+    )
+    try:
+        workload = workload_apply_worksheet(worksheet=worksheet, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, f"Not applied: {_sentence(exc)}")
+        return redirect("workloads:worksheet_detail", request.team.slug, slug, version)
+    messages.success(
+        request,
+        f"Worksheet v{version} applied: its inputs are now the parameters of {workload.name}, "
+        "which is being re-assessed.",
+    )
+    return redirect("workloads:workload_setup", request.team.slug, slug)
+
+
+def _sentence(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{key.removeprefix('parameters.')}: {' '.join(messages)}"
+        for key, messages in exc.message_dict.items()
+    )
+
+
 def _input_sections(values: dict) -> list[dict]:
     return [
         {
             "title": title,
             "rows": [
-                {"label": spec.label, "value": values.get(spec.name), "kind": spec.kind}
+                {"label": spec.label, "value": input_text(spec, values.get(spec.name))}
                 for spec in roi.FIELDS
                 if spec.section == key
             ],
