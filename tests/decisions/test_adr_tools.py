@@ -17,7 +17,8 @@ from decisions.models import DecisionLink, DecisionRecord
 from decisions.services.archives import SourceFile
 from decisions.services.exports import decisions_export_files
 from decisions.services.imports import decisions_import
-from tests.conftest import ROOT, service_missing
+from tests.conftest import ROOT
+from tests.plugins.services import service_missing
 
 pytestmark = pytest.mark.django_db
 ADR_LIB = Path("/usr/libexec/adr-tools")
