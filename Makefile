@@ -14,7 +14,7 @@ endif
 
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: help dev test lint format migrate seed install browser clean
+.PHONY: help dev test lint format migrate seed install browser adr-tools clean
 
 help:
 	@echo "make dev    – install, migrate, load demo data and run web + worker + beat (PORT=$(PORT))"
@@ -57,10 +57,20 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "Browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+# The ADR tests read and write with the real tools: Debian's adr-tools (root, as Chromium) and
+# Log4brains 1.1.0 from npm, installed into the git-ignored .tools/.
+LOG4BRAINS := .tools/log4brains/node_modules/.bin/log4brains
+adr-tools:
+	@command -v adr >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq adr-tools >/dev/null; \
+		else echo "ADR tests need adr-tools: sudo apt-get install adr-tools" >&2; exit 1; fi; }
+	@[ -x $(LOG4BRAINS) ] || { command -v npm >/dev/null 2>&1 || { echo "ADR tests need npm (apt-get install npm)" >&2; exit 1; }; \
+		npm install --silent --no-audit --no-fund --prefix .tools/log4brains log4brains@1.1.0 >/dev/null; }
+
 test: export DEBUG := 1
 test: export SECRET_KEY := test-secret-key
 test: export ALLOW_PRIVATE_NETWORK_TARGETS := 0
-test: $(STAMP) browser
+test: $(STAMP) browser adr-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -13,7 +13,8 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from decisions.models import DecisionConflict, DecisionRecord, DecisionStatus
@@ -24,7 +25,7 @@ from decisions.serializers import (
     RevisionSerializer,
     TransitionSerializer,
 )
-from decisions.services.exchange import decision_export_markdown
+from decisions.services.exports import decision_export_markdown
 from decisions.services.records import decision_create, decision_update
 from decisions.services.status import decision_transition
 from teams.api.errors import error_body, flatten_errors
@@ -65,6 +66,14 @@ def _service_error(exc: DjangoValidationError) -> Response:
     if isinstance(exc, DecisionConflict):
         return Response(error_body(errors[0]["message"], errors), status=status.HTTP_409_CONFLICT)
     return Response(error_body("Invalid input.", errors), status=status.HTTP_400_BAD_REQUEST)
+
+
+class FlavorNegotiation(DefaultContentNegotiation):
+    """On the export views `?format=` names the markdown flavor, not a renderer (DRF's
+    URL_FORMAT_OVERRIDE would answer 404 to `?format=nygard`): responses are JSON or files."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return super().select_renderer(request, renderers, format_suffix="json")
 
 
 class DecisionAPIView(TeamAPIView):
@@ -196,14 +205,21 @@ class DecisionRevisionsView(DecisionAPIView):
 
 
 class DecisionExportView(DecisionAPIView):
+    content_negotiation_class = FlavorNegotiation
+
     @extend_schema(
         operation_id="decisions_export_markdown",
-        summary="The decision as a MADR 4 markdown file",
-        description="YAML front matter with MADR's fields and Crossover's under `crossover:`.",
+        summary="The decision as a markdown file (MADR 4, Nygard or Log4brains)",
+        description="`madr4` (default): YAML front matter with MADR's fields and Crossover's "
+        "under `crossover:`; `nygard`: what adr-tools reads; `log4brains`: MADR 2's header list.",
+        parameters=[OpenApiParameter("format", enum=["madr4", "nygard", "log4brains"])],
         responses={(200, "text/markdown"): OpenApiTypes.STR},
     )
     def get(self, request, number: int):
-        name, text = decision_export_markdown(self.get_decision(number))
+        flavor = request.query_params.get("format", "madr4")
+        if flavor not in ("madr4", "nygard", "log4brains"):
+            raise ValidationError({"format": ["Use one of madr4, nygard, log4brains."]})
+        name, text = decision_export_markdown(self.get_decision(number), flavor)
         response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

@@ -2,10 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from decisions import api
+from decisions import api, api_exchange
 
 urlpatterns = [
     path("decisions", api.DecisionListView.as_view(), name="api-decision-list"),
+    path("decisions/import", api_exchange.DecisionImportView.as_view(), name="api-decision-import"),
+    path(
+        "decisions/export.zip",
+        api_exchange.DecisionExportZipView.as_view(),
+        name="api-decision-export-zip",
+    ),
     path("decisions/<int:number>", api.DecisionDetailView.as_view(), name="api-decision"),
     path(
         "decisions/<int:number>/transition",

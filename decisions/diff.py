@@ -19,7 +19,8 @@ DIFF_LABELS = {
     "consequences": "Consequences", "confirmation": "Confirmation",
     "more_information": "More information", "approach": "Approach", "workload": "Workload",
     "evidence": "Evidence", "revisit_triggers": "Revisit triggers", "review_by": "Review by",
-    "supersedes": "Supersedes", "superseded_by": "Superseded by",
+    "supersedes": "Supersedes", "superseded_by": "Superseded by", "related": "Related",
+    "status_text": "Status as written",
 }  # fmt: skip
 _OPS = {"+": "add", "-": "del", " ": "same"}
 
@@ -70,4 +71,5 @@ _RENDER = {
     "evidence": lambda value: [item.get("label") or str(item) for item in value],
     "supersedes": lambda value: [madr.code(n) for n in value],
     "superseded_by": lambda value: [madr.code(n) for n in value],
+    "related": lambda value: [f"{link['kind']} {madr.code(link['number'])}" for link in value],
 }

@@ -14,7 +14,13 @@ from decisions.models import DecisionRecord
 from workloads.models import Workload
 
 BLANK = "Must not be blank."
-MAX_TEXT = 100_000  # characters of one markdown field
+# Sizes that keep a record's page and the log's full-text search fast (bench/decision_size.py):
+# characters of one markdown field, of an option's description, of an argument, and of all the
+# record's text together.
+MAX_TEXT = 20_000
+MAX_DESCRIPTION = 5_000
+MAX_ARGUMENT = 1_000
+MAX_RECORD_TEXT = 60_000
 MAX_ITEMS = 100  # items of one list
 MAX_THRESHOLD = 10**15
 
@@ -34,8 +40,10 @@ class LineField(serializers.CharField):
 class MarkdownField(serializers.CharField):
     """Markdown text with Unix line ends; blank is allowed."""
 
-    def __init__(self, **kwargs):
-        super().__init__(allow_blank=True, max_length=MAX_TEXT, required=False, **kwargs)
+    def __init__(self, max_length: int = MAX_TEXT, **kwargs):
+        messages = {"max_length": "At most {max_length} characters."}
+        super().__init__(allow_blank=True, max_length=max_length, required=False,
+                         error_messages=messages, **kwargs)  # fmt: skip
 
     def to_internal_value(self, data) -> str:
         return super().to_internal_value(data).replace("\r\n", "\n").replace("\r", "\n")
@@ -170,3 +178,17 @@ class ReasonsField(serializers.ListField):
 
     def to_representation(self, related) -> list[str]:
         return [reason.text for reason in related.all()]
+
+
+class RelatedLinkSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="How the link reads from this record: Amends, …")
+    number = serializers.IntegerField()
+
+
+@extend_schema_field(RelatedLinkSerializer(many=True))
+class RelatedLinksField(serializers.Field):
+    """A record's typed links to others (not supersession), read from this record: its own
+    (`Amends 2`) and those pointing at it (`Amended by 5`), by number."""
+
+    def to_representation(self, decision) -> list[dict]:
+        return [{"kind": kind, "number": other.number} for kind, other in decision.related_links()]

@@ -66,7 +66,8 @@ class DecisionRecord(TeamOwned):
     status = models.CharField(
         max_length=10, choices=DecisionStatus.choices, default=DecisionStatus.DRAFT
     )
-    date = models.DateField(default=timezone.localdate)
+    # Unknown for a record imported without one (shown and exported as unknown).
+    date = models.DateField(null=True, blank=True, default=timezone.localdate)
     decision_makers = models.JSONField(default=list, blank=True)
     consulted = models.JSONField(default=list, blank=True)
     informed = models.JSONField(default=list, blank=True)
@@ -92,6 +93,13 @@ class DecisionRecord(TeamOwned):
     supersedes = models.ManyToManyField(
         "self", symmetrical=False, related_name="superseded_by", blank=True
     )
+    # The status as an imported file wrote it when Crossover has no such status ("on hold"):
+    # shown beside the status and exported back, until the status changes here.
+    status_text = models.CharField(max_length=100, blank=True)
+    # The file an imported record came from (its base name) and the SHA-256 of its text: an
+    # export reuses the name, links between files resolve by it, a re-import compares both.
+    source_name = models.CharField(max_length=255, blank=True)
+    source_hash = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -107,6 +115,11 @@ class DecisionRecord(TeamOwned):
             models.CheckConstraint(
                 condition=models.Q(status__in=DecisionStatus.values),
                 name="decision_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "source_name"],
+                condition=~models.Q(source_name=""),
+                name="decision_unique_source_name",
             ),
         ]
         indexes = [models.Index(fields=["team", "status"]), models.Index(fields=["workload"])]
@@ -140,6 +153,13 @@ class DecisionRecord(TeamOwned):
     def review_overdue(self) -> bool:
         return self.review_overdue_on(timezone.localdate())
 
+    def related_links(self) -> list[tuple[str, DecisionRecord]]:
+        """Typed links to other records, as read from this one: its own (`Amends`, target) and
+        those pointing at it (`Amended by`, source), by number."""
+        links = [(link.kind, link.target) for link in self.links_out.all()]
+        links += [(link.reverse_label, link.source) for link in self.links_in.all()]
+        return sorted(links, key=lambda pair: (pair[1].number, pair[0]))
+
     def check_transition(self, status: str) -> None:
         """Raise DecisionConflict unless the status machine allows moving to `status`."""
         allowed = self.allowed_transitions
@@ -171,6 +191,37 @@ class DecisionRecord(TeamOwned):
             ]
         if errors:
             raise ValidationError(errors)
+
+
+class DecisionLink(TeamOwned):
+    """A typed relation between two records other than supersession, as ADR folders write
+    them: `ADR-0005 amends ADR-0002`. `kind` reads from the source, `reverse` from the target
+    ("Amended by"; blank when the files never said)."""
+
+    source = models.ForeignKey(DecisionRecord, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(DecisionRecord, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=60)
+    reverse = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["source", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "target", "kind"], name="decision_link_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="decision_link_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.code} {self.kind} {self.target.code}"
+
+    @property
+    def reverse_label(self) -> str:
+        """How the link reads from its target."""
+        return self.reverse or f"{self.kind} (from)"
 
 
 class DecisionRevision(TeamOwned):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from decisions.models import (
     EVIDENCE_KINDS,
@@ -32,7 +32,12 @@ def evidence_prefetch() -> list[str]:
 def decisions_with_related(queryset: models.QuerySet) -> models.QuerySet[DecisionRecord]:
     """Everything a decision's representation reads, in a fixed number of queries."""
     return queryset.select_related("workload", "team").prefetch_related(
-        "supersedes", "superseded_by", "revisit_reasons", *evidence_prefetch()
+        "supersedes",
+        "superseded_by",
+        "revisit_reasons",
+        "links_out__target",
+        "links_in__source",
+        *evidence_prefetch(),
     )
 
 
@@ -77,7 +82,7 @@ def workload_decisions(workload: Workload) -> models.QuerySet[DecisionRecord]:
         DecisionRecord.objects.for_team(workload.team)
         .filter(workload=workload)
         .prefetch_related("supersedes", "superseded_by")
-        .order_by("date", "number")
+        .order_by(F("date").asc(nulls_first=True), "number")
     )
 
 
@@ -87,7 +92,7 @@ def workload_accepted_decision(workload: Workload) -> DecisionRecord | None:
         DecisionRecord.objects.for_team(workload.team)
         .filter(workload=workload, status=DecisionStatus.ACCEPTED)
         .prefetch_related("revisit_reasons")
-        .order_by("-date", "-number")
+        .order_by(F("date").desc(nulls_last=True), "-number")
         .first()
     )
 

@@ -21,7 +21,10 @@ from rest_framework.fields import empty
 
 from decisions import madr, triggers
 from decisions.fields import (
+    MAX_ARGUMENT,
+    MAX_DESCRIPTION,
     MAX_ITEMS,
+    MAX_RECORD_TEXT,
     DecisionRefsField,
     IsoDateField,
     LineField,
@@ -30,6 +33,7 @@ from decisions.fields import (
     NullableChoiceField,
     NumbersField,
     ReasonsField,
+    RelatedLinksField,
     ThresholdField,
     WorkloadField,
 )
@@ -41,6 +45,9 @@ _READ_ONLY_FIELDS = ("number", "code", "needs_revisit", "revisit_reasons", "crea
                      "updated_at")  # fmt: skip
 READ_ONLY = {
     "status": "Status changes go through the transition endpoint.",
+    "related": "Related links come from imported files (Amends, Clarifies, …).",
+    "status_text": "This field is read-only.",
+    "source_name": "This field is read-only.",
     "superseded_by": "Set 'supersedes' on the newer decision, or transition this one to "
     "superseded.",
     **dict.fromkeys(_READ_ONLY_FIELDS, "This field is read-only."),
@@ -109,14 +116,14 @@ class ArgumentSerializer(StrictSerializer):
     kind = serializers.ChoiceField(
         choices=madr.ARGUMENT_KINDS, error_messages=_choices("kind", madr.ARGUMENT_KINDS)
     )
-    text = LineField(max_length=500)
+    text = LineField(max_length=MAX_ARGUMENT)
 
 
 class OptionSerializer(StrictSerializer):
     """A considered option with its description and arguments."""
 
     title = LineField(max_length=200)
-    description = MarkdownField()
+    description = MarkdownField(max_length=MAX_DESCRIPTION)
     arguments = IndexedListSerializer(
         child=ArgumentSerializer(), required=False, allow_null=True, max_length=MAX_ITEMS
     )
@@ -249,8 +256,23 @@ class DecisionWriteSerializer(StrictSerializer):
             raise serializers.ValidationError(errors)
         return value
 
+    def validate(self, attrs) -> dict:
+        size = record_text_size({**self._stored_texts(), **attrs})
+        if size > MAX_RECORD_TEXT:
+            raise serializers.ValidationError(
+                f"The record's text is {size:,} characters: at most {MAX_RECORD_TEXT:,} in all "
+                "fields together, so that its page and the log's search stay fast."
+            )
+        return attrs
+
+    def _stored_texts(self) -> dict:
+        if self.instance is None:
+            return {}
+        return {name: getattr(self.instance, name) for name in TEXT_FIELDS}
+
     def _chosen_option_problem(self, data) -> str:
-        if not isinstance(data, Mapping):
+        # An import keeps a chosen option that names none of the options, as written.
+        if not isinstance(data, Mapping) or self.context.get("imported"):
             return ""
         stored = self.instance
         chosen = data.get("chosen_option", stored.chosen_option if stored else "")
@@ -263,6 +285,28 @@ class DecisionWriteSerializer(StrictSerializer):
             return ""
         listed = f" ({', '.join(titles)})." if titles else "; add it as an option first."
         return f"'{chosen}' is not one of the considered options{listed}"
+
+
+TEXT_FIELDS = (
+    "title", "context_and_problem_statement", "justification", "consequences", "confirmation",
+    "more_information", "considered_options", "decision_drivers",
+)  # fmt: skip
+
+
+def record_text_size(values: Mapping) -> int:
+    """Characters of a record's text, every field and option together."""
+    size = 0
+    for name in TEXT_FIELDS:
+        value = values.get(name) or ""
+        if name == "considered_options":
+            for option in value:
+                size += len(option["title"]) + len(option.get("description") or "")
+                size += sum(len(argument["text"]) for argument in option.get("arguments") or [])
+        elif name == "decision_drivers":
+            size += sum(len(driver) for driver in value)
+        else:
+            size += len(value)
+    return size
 
 
 def _line(value) -> str:
@@ -321,7 +365,10 @@ class DecisionSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="ADR-0007")
     title = serializers.CharField()
     status = serializers.ChoiceField(choices=DecisionStatus.choices)
-    date = serializers.DateField()
+    status_text = serializers.CharField(
+        help_text="The status as an imported file wrote it, when Crossover has no such status."
+    )
+    date = serializers.DateField(allow_null=True, help_text="Null when the source had none.")
     decision_makers = serializers.ListField(child=serializers.CharField())
     consulted = serializers.ListField(child=serializers.CharField())
     informed = serializers.ListField(child=serializers.CharField())
@@ -340,6 +387,8 @@ class DecisionSerializer(serializers.Serializer):
     review_by = serializers.DateField(allow_null=True)
     supersedes = NumbersField()
     superseded_by = NumbersField()
+    related = RelatedLinksField(source="*")
+    source_name = serializers.CharField(help_text="The file an imported record came from.")
     needs_revisit = serializers.BooleanField()
     revisit_reasons = ReasonsField()
     created_at = serializers.DateTimeField()
@@ -389,3 +438,8 @@ def error_paths(errors) -> dict[str, list[str]]:
 def describe(paths: dict[str, list[str]]) -> str:
     """One line naming each field and its problem: `title: Must not be blank.; …`."""
     return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in paths.items())
+
+
+def describe_error(exc) -> str:
+    """One line naming each field and its problem, from a Django ValidationError."""
+    return describe(exc.message_dict) if hasattr(exc, "error_dict") else " ".join(exc.messages)

@@ -4,13 +4,13 @@ and revisions, diffs, per-workload timeline, export and import."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from decisions import diff, forms, triggers
+from decisions import diff, forms, madr, triggers
 from decisions.models import DecisionRecord, DecisionStatus, EvidenceLink
 from decisions.selectors import decision_for_team, decision_search
 from decisions.serializers import (
@@ -19,15 +19,24 @@ from decisions.serializers import (
     RevisitClearSerializer,
     TransitionSerializer,
     describe,
+    describe_error,
     error_paths,
 )
-from decisions.services import drafts, evidence, exchange, records, revisit, status
+from decisions.services import (
+    archives,
+    drafts,
+    evidence,
+    exports,
+    imports,
+    records,
+    revisit,
+    status,
+)
 from teams.htmx import render_partial
 from teams.scoping import team_view
 from workloads.models import Approach, SwitchFlag, Workload, Worksheet
 
 PAGE_SIZE = 25
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 def _get_decision(request: HttpRequest, number: int) -> DecisionRecord:
@@ -146,6 +155,7 @@ def decision_detail(request: HttpRequest, number: int) -> HttpResponse:
         "evidence": links,
         "linkable_worksheets": [w for w in linkable[:100] if w.pk not in linked_ids],
         "trigger_words": [triggers.describe_trigger(t) for t in decision.revisit_triggers],
+        "related": decision.related_links(),
     }
     return render(request, "decisions/records/detail.html", context)
 
@@ -173,7 +183,7 @@ def _transition(request: HttpRequest, decision: DecisionRecord, move: dict) -> N
     try:
         status.decision_transition(decision=decision, author=request.user, **move)
     except ValidationError as exc:
-        messages.error(request, exchange.describe_error(exc))
+        messages.error(request, describe_error(exc))
     else:
         messages.success(request, f"{decision.code} is now {move['status']}.")
 
@@ -273,9 +283,17 @@ def _revision(query, name: str, default: int, errors: list[str]) -> int:
 # --- export and import ----------------------------------------------------------------------
 
 
+def _flavor(request: HttpRequest) -> str:
+    flavor = request.GET.get("format", "madr4")
+    if flavor not in madr.FLAVORS:
+        raise BadRequest(f"Unknown format: use one of {', '.join(madr.FLAVORS)}.")
+    return flavor
+
+
 @team_view
 def decision_export(request: HttpRequest, number: int) -> HttpResponse:
-    name, text = exchange.decision_export_markdown(_get_decision(request, number))
+    decision = _get_decision(request, number)
+    name, text = exports.decision_export_markdown(decision, _flavor(request))
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -283,43 +301,39 @@ def decision_export(request: HttpRequest, number: int) -> HttpResponse:
 
 @team_view
 def decision_export_all(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(exchange.decisions_export_zip(team=request.team),
+    flavor = _flavor(request)
+    response = HttpResponse(exports.decisions_export_zip(team=request.team, flavor=flavor),
                             content_type="application/zip")  # fmt: skip
-    response["Content-Disposition"] = f'attachment; filename="{request.team.slug}-decisions.zip"'
+    name = f"{request.team.slug}-decisions-{flavor}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
 @team_view
 def decision_import(request: HttpRequest) -> HttpResponse:
-    context: dict = {"results": None, "error": ""}
-    if request.method == "POST":
-        uploads = request.FILES.getlist("files")
-        if not uploads:
-            context["error"] = "Choose a .zip archive or one or more .md files."
-        elif sum(upload.size for upload in uploads) > MAX_UPLOAD_BYTES:
-            context["error"] = "Upload at most 20 MB at once."
+    context: dict = {"results": None, "error": "", "statuses": DecisionStatus.choices,
+                     "default_status": request.POST.get("default_status", "accepted")}  # fmt: skip
+    if request.method != "POST":
+        return render(request, "decisions/records/import.html", context)
+    uploads = request.FILES.getlist("files")
+    default_status = context["default_status"]
+    if not uploads:
+        context["error"] = "Choose a .zip archive or one or more .md files."
+    elif sum(upload.size for upload in uploads) > archives.MAX_IMPORT_BYTES:
+        context["error"] = f"Upload at most {archives.MAX_IMPORT_BYTES // 2**20} MiB at once."
+    elif default_status not in DecisionStatus.values:
+        context["error"] = f"Unknown status '{default_status}'."
+    else:
+        try:
+            files = archives.upload_files([(u.name, u.read()) for u in uploads])
+        except ValidationError as exc:
+            context["error"] = " ".join(exc.messages)
         else:
-            context["results"] = _import(request, uploads, context)
-        status = 400 if context["error"] else 200
-        return render(request, "decisions/records/import.html", context, status=status)
-    return render(request, "decisions/records/import.html", context)
-
-
-def _import(request, uploads, context) -> list | None:
-    zips = [u for u in uploads if u.name.lower().endswith(".zip")]
-    files = [(u.name, u.read()) for u in uploads if u not in zips]
-    results = []
-    try:
-        for archive in zips:
-            results += exchange.decisions_import_zip(
-                team=request.team, author=request.user, data=archive.read()
+            context["results"] = imports.decisions_import(
+                team=request.team, author=request.user, files=files, default_status=default_status
             )
-    except ValidationError as exc:
-        context["error"] = " ".join(exc.messages)
-        return None
-    if files:
-        results += exchange.decisions_import(team=request.team, author=request.user, files=files)
-    return results
+    code = 400 if context["error"] else 200
+    return render(request, "decisions/records/import.html", context, status=code)
 
 
 @require_POST

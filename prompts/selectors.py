@@ -20,7 +20,9 @@ from django.db.models import (
     StringAgg,
     Subquery,
     Value,
+    Window,
 )
+from django.db.models.functions import RowNumber
 
 from prompts import content as prompt_content
 from prompts import rendering
@@ -160,6 +162,20 @@ def version_lookup(
     version.label_names = label_names
     version.latest_number = latest_number
     return version
+
+
+def recent_versions(*, team: Team, per_template: int = 10) -> list[PromptVersion]:
+    """The newest `per_template` versions of each of the team's templates, with their template,
+    by template slug: what a picker offers."""
+    rank = Window(RowNumber(), partition_by=[F("template_id")], order_by=F("number").desc())
+    return list(
+        PromptVersion.objects.for_team(team)
+        .annotate(rank=rank)
+        .filter(rank__lte=per_template)
+        .select_related("template")
+        .only("number", "static_tokens", "template__slug", "template__name")
+        .order_by("template__slug", "-number")
+    )
 
 
 def versions_of(template: PromptTemplate) -> QuerySet[PromptVersion]:

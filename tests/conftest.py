@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from prompts import services as prompt_services
+from prompts.content import Content
 from teams.models import Membership, Role
 from teams.services import api_token_create, team_create
 from tests.factories import UserFactory
@@ -76,5 +78,31 @@ def api_client_factory(token_factory):
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         return api
+
+    return make
+
+
+@pytest.fixture
+def make_prompt(user):
+    """`make_prompt(team, "slug", content, content, …, labels={"production": 2})`."""
+
+    def make(team, slug, *contents: Content, labels=None, protected=(), **fields):
+        template = prompt_services.prompt_template_create(
+            team=team,
+            slug=slug,
+            name=fields.pop("name", slug.title()),
+            protected_labels=list(protected),
+            actor=user,
+            **fields,
+        )
+        for i, content in enumerate(contents, start=1):
+            prompt_services.prompt_version_create(
+                template=template, content=content, commit_message=f"v{i}", author=user
+            )
+        for label, number in (labels or {}).items():
+            prompt_services.prompt_label_move(
+                template=template, label=label, number=number, user=user, is_admin=True
+            )
+        return template
 
     return make

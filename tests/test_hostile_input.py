@@ -27,12 +27,21 @@ def methods(route: Route, candidates=("get", *WRITE_METHODS)) -> list[str]:
     return [m for m in candidates if hasattr(view, m) and m in view.http_method_names]
 
 
-def write_endpoints() -> list[tuple[str, str]]:
-    """(method, url) for every write method of every API route, with placeholder kwargs: the
-    body is checked before any lookup, so no object needs to exist."""
+def parses(route: Route, content_type: str) -> bool:
+    media = content_type.split(";")[0].strip()
+    return any(parser.media_type == media for parser in route.callback.view_class.parser_classes)
+
+
+def write_endpoints(
+    content_type: str = "application/json", *, accepted: bool = True
+) -> list[tuple[str, str]]:
+    """(method, url) for every write method of every API route whose view parses
+    `content_type` (or, with accepted=False, does not), with placeholder kwargs: the body is
+    checked before any lookup, so no object needs to exist."""
     return [
         (method, route.url(dummy_values(route)))
         for route in api_routes()
+        if parses(route, content_type) is accepted
         for method in methods(route, WRITE_METHODS)
     ]
 
@@ -146,7 +155,14 @@ def test_invalid_utf8_is_a_400_everywhere(api):
     + ["application/xml"],
 )
 def test_a_body_in_another_content_type_is_a_415_everywhere(api, content_type):
-    assert sweep(api, write_endpoints(), "title=x", content_type, 415) == []
+    refusing = write_endpoints(content_type, accepted=False)
+    assert sweep(api, refusing, "title=x", content_type, 415) == []
+
+
+def test_a_json_body_is_a_415_where_the_view_takes_no_json(api):
+    others = write_endpoints(accepted=False)
+    assert ("post", "/api/v1/decisions/import") in others
+    assert sweep(api, others, '{"title": "x"}', "application/json", 415) == []
 
 
 def test_json_in_a_charset_other_than_utf8_is_a_415_everywhere(api):

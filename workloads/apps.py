@@ -8,8 +8,10 @@ class WorkloadsConfig(AppConfig):
 
     def ready(self) -> None:
         from evaluations.signals import prices_changed
+        from prompts.signals import prompt_label_moved
 
         prices_changed.connect(_reassess_team, dispatch_uid="workloads-prices-changed")
+        prompt_label_moved.connect(_reassess_prompted, dispatch_uid="workloads-prompt-moved")
 
 
 def _reassess_team(sender, *, team, **kwargs) -> None:
@@ -18,3 +20,11 @@ def _reassess_team(sender, *, team, **kwargs) -> None:
     from workloads.services.assessments import assessment_request_for_team
 
     assessment_request_for_team(team=team, reason=Assessment.Reason.PRICES)
+
+
+def _reassess_prompted(sender, *, template, label, **kwargs) -> None:
+    from prompts.selectors import PRODUCTION
+    from workloads.services.assessments import assessment_request_for_prompt
+
+    if label == PRODUCTION:
+        assessment_request_for_prompt(template=template)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
+from prompts.selectors import template_for
 from workloads import roi, usage_ingest
 from workloads.models import Assessment, Workload
 from workloads.selectors import workload_roi_data
@@ -129,6 +130,10 @@ WORKLOADS = [
 ]
 
 
+# The demo prompts of prompts/demo.py each workload runs on.
+PROMPTS = {"taskmaster-chat": "taskmaster-persona", "ticket-classifier": "ticket-classifier"}
+
+
 def _seed_workloads(team, user) -> None:
     for spec in WORKLOADS:
         data = {k: v for k, v in spec.items() if k != "worksheet"}
@@ -136,6 +141,11 @@ def _seed_workloads(team, user) -> None:
         if workload is None:
             values = workload_clean(team=team, data=data)
             workload = workload_create(team=team, actor=user, **values)
+        if workload.prompt_template_id is None:
+            template = template_for(team=team, slug=PROMPTS[workload.slug])
+            if template is not None:
+                Workload.objects.filter(pk=workload.pk).update(prompt_template=template)
+                workload.prompt_template = template
         if not workload.worksheets.exists():
             worksheet_create(
                 team=team,

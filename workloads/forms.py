@@ -167,6 +167,11 @@ class WorkloadForm(forms.Form):
 MODEL_INPUT = {"list": "priced-models", "autocomplete": "off", "spellcheck": "false"}
 
 
+def prompt_key(version) -> str:
+    """How the worksheet names a prompt version: `slug@number`."""
+    return f"{version.template.slug}@{version.number}"
+
+
 class WorksheetForm(forms.Form):
     """Every §8 input (validated by the ROI engine itself), the models whose prices fill the
     price inputs, and what saving needs: a workload and a justification."""
@@ -187,9 +192,17 @@ class WorksheetForm(forms.Form):
         "multiplier × base prices.",
         widget=forms.TextInput(attrs=MODEL_INPUT),
     )
-    # The models whose prices the price inputs currently hold: a different model fills them.
+    prompt = forms.ChoiceField(
+        required=False,
+        label="Prompt version",
+        help_text="Pick a version from the prompt registry to take the prompt overhead from its "
+        "static tokens (system prompt, few-shot examples, included prompts).",
+    )
+    # The models whose prices the price inputs currently hold, and the prompt version whose
+    # tokens the overhead holds: a different one fills them again.
     applied_model = forms.CharField(required=False, widget=forms.HiddenInput)
     applied_ft_model = forms.CharField(required=False, widget=forms.HiddenInput)
+    applied_prompt = forms.CharField(required=False, widget=forms.HiddenInput)
     workload = forms.ChoiceField(
         required=False,
         help_text="The saved worksheet becomes this workload's next version.",
@@ -206,8 +219,15 @@ class WorksheetForm(forms.Form):
         "checklists missed, what would make you revisit. Required to save.",
     )
 
-    def __init__(self, *args, workloads=(), **kwargs):
+    def __init__(self, *args, workloads=(), prompt_versions=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["prompt"].choices = [
+            ("", "— type the overhead yourself —"),
+            *(
+                (prompt_key(v), f"{v.template.name} v{v.number} · {v.static_tokens:,} tokens")
+                for v in prompt_versions
+            ),
+        ]
         self.fields["workload"].choices = [
             ("", "— choose a workload —"),
             *((w.slug, w.name) for w in workloads),

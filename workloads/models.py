@@ -46,6 +46,15 @@ class Workload(TeamOwned):
         max_length=200, blank=True, help_text="Fine-tuned model, if any (ft:<base>:…)."
     )
     parameters = models.JSONField(default=dict, blank=True)
+    # Its prompt in the registry: the production version's static tokens are the prompt
+    # overhead (P) of every assessment.
+    prompt_template = models.ForeignKey(
+        "prompts.PromptTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workloads",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     # Live re-assessment bookkeeping (workloads.services.assessments): when usage last changed,
@@ -173,6 +182,7 @@ class Assessment(TeamOwned):
         PARAMETERS = "parameters", "Parameters changed"
         PRICES = "prices", "Prices changed"
         BENCHMARK = "benchmark", "Benchmark finished"
+        PROMPT = "prompt", "Production prompt moved"
         SWEEP = "sweep", "Periodic sweep"
         MANUAL = "manual", "Requested by a user"
         DEMO = "demo", "Demo data"

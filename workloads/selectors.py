@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from evaluations.models import ModelPrice
 from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
+from prompts.selectors import label_static_tokens
 from workloads import formatting, roi
 from workloads.forecast import Forecast, forecast_crossover
 from workloads.models import Assessment, FlagStatus, SwitchFlag, UsageRecord, Workload
@@ -64,10 +65,14 @@ def price_inputs(
 
 
 def workload_roi_data(workload: Workload, *, price_rows=None) -> dict:
-    """The workload's ROI inputs before observation: its parameters, its policy, and prices from
-    the price table for `model` / `ft_model` (an explicit price parameter always wins)."""
+    """The workload's ROI inputs before observation: its parameters, its policy, prices from
+    the price table for `model` / `ft_model` (an explicit price parameter always wins), and the
+    prompt overhead from its linked prompt's production version when it has one (SPEC §8)."""
     data = dict(workload.parameters)
     data["policy"] = workload.policy
+    overhead = workload_prompt_tokens(workload)
+    if overhead is not None:
+        data["prompt_overhead_tokens"] = overhead
     # Stored parameters are JSON numbers; prices are Decimals.
     multiplier = Decimal(str(data.get("ft_price_multiplier", DEFAULT_FT_MULTIPLIER)))
     prices = price_inputs(
@@ -80,6 +85,14 @@ def workload_roi_data(workload: Workload, *, price_rows=None) -> dict:
     for name, value in prices.items():
         data.setdefault(name, value)
     return data
+
+
+def workload_prompt_tokens(workload: Workload) -> int | None:
+    """Static tokens of the production version of the workload's prompt; None without a linked
+    prompt or a production label."""
+    if workload.prompt_template_id is None:
+        return None
+    return label_static_tokens(template=workload.prompt_template)
 
 
 def workload_planned_result(workload: Workload, *, price_rows=None):

@@ -125,19 +125,20 @@ def decision_update(
     """
     with transaction.atomic():
         decision = locked(decision)
-        changed = [name for name, value in changes.items() if _differs(decision, name, value)]
+        changed = [name for name, value in changes.items() if field_differs(decision, name, value)]
         decision.check_body_change(changed)
         if not changed:
             return decision
         for name in changed:
-            _apply(decision, name, changes[name])
+            apply_field(decision, name, changes[name])
         decision.updated_at = timezone.now()
         decision.save()
         record_revision(decision, author, note or f"Changed {', '.join(changed)}")
     return decision
 
 
-def _differs(decision: DecisionRecord, name: str, value) -> bool:
+def field_differs(decision: DecisionRecord, name: str, value) -> bool:
+    """Whether setting `name` to `value` (validated data) would change the record."""
     if name == "supersedes":
         return {d.pk for d in decision.supersedes.all()} != {d.pk for d in value}
     if name == "evidence":
@@ -148,7 +149,8 @@ def _differs(decision: DecisionRecord, name: str, value) -> bool:
     return getattr(decision, name) != value
 
 
-def _apply(decision: DecisionRecord, name: str, value) -> None:
+def apply_field(decision: DecisionRecord, name: str, value) -> None:
+    """Set one validated field (links through their services); the caller saves."""
     if name == "supersedes":
         set_supersedes(decision, value)
     elif name == "evidence":

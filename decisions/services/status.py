@@ -69,8 +69,9 @@ def _accept(decision: DecisionRecord, author) -> None:
 def _set_status(decision: DecisionRecord, status: str, author, note: str) -> None:
     previous = decision.status
     decision.status = status
+    decision.status_text = ""  # an imported status word no longer describes it
     decision.updated_at = timezone.now()
-    decision.save(update_fields=["status", "updated_at"])
+    decision.save(update_fields=["status", "status_text", "updated_at"])
     record_revision(decision, author, note or f"Status {previous} → {status}")
     emit(
         decision,

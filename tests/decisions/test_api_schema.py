@@ -23,8 +23,14 @@ READS = {
     ("GET", URL + "/{number}"),
     ("GET", URL + "/{number}/revisions"),
     ("GET", URL + "/{number}/export.md"),
+    ("GET", URL + "/export.zip"),
 }
-WRITES = {("POST", URL), ("PATCH", URL + "/{number}"), ("POST", URL + "/{number}/transition")}
+WRITES = {
+    ("POST", URL),
+    ("PATCH", URL + "/{number}"),
+    ("POST", URL + "/{number}/transition"),
+    ("POST", URL + "/import"),
+}
 
 
 def answered(schema: PublishedSchema) -> set[tuple[str, str]]:
@@ -85,6 +91,11 @@ def test_reads_match_the_schema(schema, api, records):
         schema.check(detail)
         schema.check(api.get(f"{URL}/{decision.number}/revisions"))
         schema.check(api.get(f"{URL}/{decision.number}/export.md"))
+        schema.check(api.get(f"{URL}/{decision.number}/export.md", {"format": "nygard"}))
+    for flavor in ("madr4", "nygard", "log4brains"):
+        exported = api.get(f"{URL}/export.zip", {"format": flavor})
+        schema.check(exported)
+        assert exported.status_code == 200
     bodies = {item["title"]: item for item in listed.json()["results"]}
     # The shapes the schema must describe are all there.
     assert bodies["Bare draft"]["approach"] is None and bodies["Bare draft"]["workload"] is None
@@ -118,6 +129,10 @@ def test_writes_match_the_schema(schema, api, team, user):
     )
     schema.check(superseded)
     assert superseded.status_code == 200
+    archive = api.get(f"{URL}/export.zip").content
+    imported = api.generic("POST", f"{URL}/import", archive, content_type="application/zip")
+    schema.check(imported)
+    assert imported.json()["counts"]["unchanged"] == 3
     assert answered(schema) >= WRITES
 
 
@@ -151,6 +166,11 @@ def test_errors_match_the_schema(schema, api, team, user, api_client_factory, cl
         (415, api.post(URL, "title=x", content_type="text/plain")),
         (415, api.patch(f"{URL}/{draft.number}", "x", content_type="text/plain")),
         (415, api.post(f"{URL}/{draft.number}/transition", "x", content_type="text/plain")),
+        (400, api.get(f"{URL}/export.zip", {"format": "pdf"})),
+        (400, api.get(f"{URL}/{draft.number}/export.md", {"format": "pdf"})),
+        (400, api.generic("POST", f"{URL}/import", b"PK\x03\x04", content_type="application/zip")),
+        (403, reader.generic("POST", f"{URL}/import", b"x", content_type="application/zip")),
+        (415, api.post(f"{URL}/import", "x", content_type="text/plain")),
     ]
     for expected, response in cases:
         assert response.status_code == expected, (expected, response.content[:300])

@@ -14,11 +14,9 @@ from django.urls import reverse
 from decisions import madr
 from decisions.models import DecisionRecord, DecisionRevision
 from decisions.serializers import DecisionSerializer
-from decisions.services.exchange import (
-    decisions_export_zip,
-    decisions_import,
-    decisions_import_zip,
-)
+from decisions.services.archives import SourceFile, zip_files
+from decisions.services.exports import decisions_export_zip
+from decisions.services.imports import decisions_import as _decisions_import
 from teams.models import Role
 from tests.decisions.records_helpers import complete_data, create, make_worksheet
 from tests.factories import UsageRecordFactory, WorkloadFactory
@@ -27,7 +25,7 @@ from workloads.models import Assessment
 from workloads.services.assessments import assessment_create
 
 # What an import cannot carry over: ids, timestamps and the revisit flag are the new team's own.
-NOT_EXPORTED = {"created_at", "updated_at", "needs_revisit", "revisit_reasons"}
+NOT_EXPORTED = {"created_at", "updated_at", "needs_revisit", "revisit_reasons", "source_name"}
 
 
 def comparable(decision: DecisionRecord) -> dict:
@@ -40,6 +38,16 @@ def md(text: str) -> bytes:
     return text.encode()
 
 
+def decisions_import(*, team, author, files, **options):
+    return _decisions_import(
+        team=team, author=author, files=[SourceFile(n, c) for n, c in files], **options
+    )
+
+
+def decisions_import_zip(*, team, author, data):
+    return _decisions_import(team=team, author=author, files=zip_files(data))
+
+
 def zipped(files: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -49,7 +57,9 @@ def zipped(files: dict[str, str]) -> bytes:
 
 
 def record_file(number: int, title: str, status: str = "proposed", **extra) -> str:
-    return madr.export_record({"number": number, "title": title, "status": status, **extra})
+    return madr.export_record(
+        {"number": number, "title": title, "status": status, "date": "2024-01-01", **extra}
+    )
 
 
 @pytest.fixture
@@ -134,6 +144,7 @@ def test_exported_zip_imported_into_another_team_recreates_every_record(
     source = DecisionRecord.objects.for_team(team).order_by("number")
     copied = DecisionRecord.objects.for_team(other_team).order_by("number")
     assert [comparable(d) for d in copied] == [comparable(d) for d in source]
+    assert [d.source_name for d in copied] == [r.filename for r in results[:3]]
     hybrid = copied.get(number=5)
     assert hybrid.supersedes.get().team == other_team
     assert hybrid.evidence_links.count() == 0
@@ -165,50 +176,72 @@ def test_import_without_the_cited_workload_or_evidence_imports_and_notes_it(
 
 
 def test_zip_with_broken_files_imports_the_good_ones_and_reports_each_bad_one(team, user):
+    triggers = [{"metric": ["monthly_requests"], "comparator": ">", "threshold": 1}]
+    option = {"title": "Somewhere", "description": "", "arguments": []}
     data = zipped(
         {
             "adr/0001-good.md": record_file(1, "Good one", "accepted"),
-            "adr/0002-bad-status.md": "---\nstatus: maybe\n---\n# Bad status\n",
-            "adr/0003-bad-choice.md": record_file(3, "Bad choice", chosen_option="Nowhere"),
+            "adr/0002-odd-status.md": "---\nstatus: maybe\n---\n# Odd status\n",
+            "adr/0003-odd-choice.md": record_file(
+                3, "Odd choice", chosen_option="Nowhere", considered_options=[option]
+            ),
             "adr/0004-no-title.md": "Notes without a title.\n",
             "adr/0005-cafe.md": "# Café crème\n",
-            "adr/0006-good-too.md": record_file(6, "Good too"),
+            "adr/0006-list-metric.md": record_file(6, "List metric", revisit_triggers=triggers),
+            "adr/0007-nul.md": "# Has a \x00 NUL\n",
+            "adr/0008-long-title.md": f"# {'x' * 201}\n",
         }
     )
     # zipfile stores str as UTF-8, so write the Latin-1 file as raw bytes instead.
     buffer = io.BytesIO(data)
     with zipfile.ZipFile(buffer, "a") as archive:
-        archive.writestr("adr/0007-latin1.md", "# Caf\xe9\n".encode("latin-1"))
+        archive.writestr("adr/0009-latin1.md", "# Caf\xe9\n".encode("latin-1"))
 
     results = decisions_import_zip(team=team, author=user, data=buffer.getvalue())
 
-    report = {r.filename: (r.status, r.message) for r in results}
+    report = {r.filename: (r.status, r.message, r.notes) for r in results}
     assert report == {
-        "adr/0001-good.md": ("imported", "imported as ADR-0001"),
-        "adr/0002-bad-status.md": (
-            "error",
-            "unknown status 'maybe': expected one of draft, proposed, accepted, rejected, "
-            "deprecated, superseded",
+        "adr/0001-good.md": ("imported", "imported as ADR-0001", []),
+        "adr/0002-odd-status.md": (
+            "imported",
+            "imported as ADR-0002",
+            ["status 'maybe' is not one Crossover knows: kept as written, imported as proposed"],
         ),
-        "adr/0003-bad-choice.md": (
-            "error",
-            "chosen_option: 'Nowhere' is not one of the considered options; add it as an "
-            "option first.",
+        "adr/0003-odd-choice.md": (
+            "imported",
+            "imported as ADR-0003",
+            ["chosen option 'Nowhere' is none of the considered options: kept as written"],
         ),
-        "adr/0004-no-title.md": ("error", "no title: expected a '# Title' heading"),
-        "adr/0005-cafe.md": ("imported", "imported as ADR-0005"),
-        "adr/0006-good-too.md": ("imported", "imported as ADR-0006"),
-        "adr/0007-latin1.md": ("error", "not UTF-8 text"),
+        "adr/0004-no-title.md": ("error", "no title: expected a '# Title' heading", []),
+        "adr/0005-cafe.md": (
+            "imported",
+            "imported as ADR-0005",
+            ["no status in the file: imported as accepted"],
+        ),  # fmt: skip
+        "adr/0006-list-metric.md": (
+            "error",
+            "revisit_triggers[0].metric: Unknown metric '['monthly_requests']': use one of "
+            "monthly_requests, monthly_tokens, latency_p99_ms, format_error_rate, "
+            "cost_per_request, monthly_cost, payback_months, monthly_savings.",
+            [],
+        ),
+        "adr/0007-nul.md": (
+            "error",
+            "the file holds NUL characters (\\u0000): it is not a text file",
+            [],
+        ),  # fmt: skip
+        "adr/0008-long-title.md": ("error", "title: At most 200 characters.", []),
+        "adr/0009-latin1.md": ("error", "not UTF-8 text", []),
     }
     stored = DecisionRecord.objects.for_team(team)
-    assert sorted(stored.values_list("number", flat=True)) == [1, 5, 6]
-    assert not stored.filter(title__in=["Bad status", "Bad choice"]).exists()
-    assert DecisionRevision.objects.for_team(team).count() == 3
+    assert sorted(stored.values_list("number", flat=True)) == [1, 2, 3, 5]
+    odd = stored.get(number=2)
+    assert (odd.status, odd.status_text) == ("proposed", "maybe")
+    assert stored.get(number=3).chosen_option == "Nowhere"
+    assert DecisionRevision.objects.for_team(team).count() == 4
 
 
-def test_file_failing_after_insert_leaves_nothing_behind(team, user):
-    # Each file supersedes the other: the second link would close a cycle, so the second
-    # file fails after its row was inserted; its savepoint must undo the row, links and revision.
+def test_a_link_that_would_make_a_cycle_is_skipped_and_noted_not_half_stored(team, user):
     files = [
         ("0001-a.md", md(record_file(1, "A", supersedes=[2]))),
         ("0002-b.md", md(record_file(2, "B", supersedes=[1]))),
@@ -216,12 +249,14 @@ def test_file_failing_after_insert_leaves_nothing_behind(team, user):
 
     results = decisions_import(team=team, author=user, files=files)
 
-    assert [(r.status, r.number) for r in results] == [("imported", 1), ("error", None)]
-    assert "would make a cycle" in results[1].message
-    only = DecisionRecord.objects.for_team(team).get()
-    assert only.number == 1
-    assert only.supersedes.count() == 0 and only.superseded_by.count() == 0
-    assert DecisionRevision.objects.for_team(team).count() == 1
+    assert [(r.status, r.number) for r in results] == [("imported", 1), ("imported", 2)]
+    assert results[0].notes == []
+    [note] = results[1].notes
+    assert note.startswith("Supersedes ADR-0001: supersedes: ADR-0002 cannot supersede ADR-0001")
+    assert note.endswith("Link skipped.")
+    a, b = DecisionRecord.objects.for_team(team).order_by("number")
+    assert list(a.supersedes.all()) == [b] and b.supersedes.count() == 0
+    assert DecisionRevision.objects.for_team(team).count() == 2
 
 
 def test_numbers_are_kept_when_free_and_the_next_free_one_is_used_and_reported_when_taken(
@@ -239,7 +274,14 @@ def test_numbers_are_kept_when_free_and_the_next_free_one_is_used_and_reported_w
     assert [(r.filename, r.number, r.notes) for r in results] == [
         ("0003-taken.md", 4, ["ADR-0003 was taken: imported as ADR-0004"]),
         ("0002-free.md", 2, []),
-        ("untitled.md", 5, ["the file has no number: imported as ADR-0005"]),
+        (
+            "untitled.md",
+            5,
+            [
+                "no status in the file: imported as accepted",
+                "the file has no number: imported as ADR-0005",
+            ],
+        ),
     ]
     # The link between the two files follows the renumbering: ADR-0004 supersedes ADR-0002.
     renumbered = DecisionRecord.objects.for_team(team).get(number=4)
@@ -256,7 +298,7 @@ def test_import_links_to_existing_records_and_notes_missing_ones(team, user):
         files=[("0002-new.md", md(record_file(2, "New", supersedes=[1, 9])))],
     )
 
-    assert result.notes == ["supersedes ADR-0009: not found here, link skipped"]
+    assert result.notes == ["Supersedes ADR-0009: not found here, link skipped"]
     new = DecisionRecord.objects.for_team(team).get(number=2)
     assert list(new.supersedes.values_list("number", flat=True)) == [1]
 
@@ -265,7 +307,9 @@ def test_import_of_something_that_is_not_a_zip_is_refused(team, user):
     with pytest.raises(ValidationError) as caught:
         decisions_import_zip(team=team, author=user, data=b"# not a zip")
 
-    assert caught.value.message_dict == {"file": ["This is not a zip archive."]}
+    assert caught.value.message_dict == {
+        "file": ["the archive is not a readable zip archive (File is not a zip file)."]
+    }
 
 
 def import_url(team):
@@ -289,7 +333,7 @@ def test_import_page_imports_uploaded_markdown_files_and_shows_the_report(team, 
     assert f'<a href="{detail}">ADR-0001</a>' in html
     assert "<code>0002-broken.md</code>" in html
     assert "front matter is not valid YAML" in html
-    assert "not a decision record (index or non-.md)" in html
+    assert "not a decision record (index, template or non-.md)" in html
     assert list(DecisionRecord.objects.for_team(team).values_list("title", flat=True)) == [
         "Use PostgreSQL"
     ]

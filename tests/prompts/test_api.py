@@ -14,7 +14,7 @@ from prompts.models import PromptLabelMove, PromptVersion
 from prompts.signals import prompt_label_moved
 from teams.models import Role, WebhookDelivery
 from teams.services import webhook_create
-from tests.prompts.conftest import MODEL, chat_content, text_content
+from tests.prompts.helpers import MODEL, chat_content, text_content
 from tests.schema_check import PublishedSchema
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from prompts import playground
 from prompts.models import PromptLabelMove, PromptTemplate, PromptVersion
 from teams.models import Role
 from tests.evaluations.conftest import TEST_CONFIG
-from tests.prompts.conftest import chat_content
+from tests.prompts.helpers import chat_content
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from prompts import selectors, services
 from prompts.models import PromptLabel, PromptVersion
-from tests.prompts.conftest import chat_content, text_content
+from tests.prompts.helpers import chat_content, text_content
 
 
 @pytest.mark.django_db

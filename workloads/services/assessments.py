@@ -56,6 +56,18 @@ def assessment_request_for_team(*, team: Team, reason: str) -> int:
     return len(assessments_request(workload_ids=ids, reason=reason))
 
 
+def assessment_request_for_prompt(*, template) -> int:
+    """Ask for a re-assessment of the workloads whose prompt overhead a moved `production` label
+    may change: every workload of the team with a linked prompt, because a version can include
+    another template's text (`include_prompt`)."""
+    ids = Workload.objects.for_team(template.team).filter(prompt_template__isnull=False)
+    return len(
+        assessments_request(
+            workload_ids=ids.values_list("pk", flat=True), reason=Assessment.Reason.PROMPT
+        )
+    )
+
+
 def assessments_request(
     *, workload_ids: Iterable[int], reason: str, usage_changed: bool = False
 ) -> list[int]:

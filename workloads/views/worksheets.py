@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 
 from evaluations.models import ModelPrice
 from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
+from prompts.selectors import recent_versions, version_lookup
 from teams.htmx import vary_on_htmx
 from teams.scoping import team_view
 from workloads import roi
 from workloads.formatting import plain
-from workloads.forms import WorksheetForm, sections
+from workloads.forms import WorksheetForm, prompt_key, sections
 from workloads.models import Workload, Worksheet
 from workloads.selectors import price_inputs
 from workloads.services.workloads import workload_apply_worksheet
@@ -53,12 +54,13 @@ def worksheet_new(request: HttpRequest) -> HttpResponse:
     team = request.team
     workloads = list(Workload.objects.for_team(team))
     price_rows = list(ModelPrice.objects.for_team(team))
+    versions = list(recent_versions(team=team))
     filled: list[str] = []
     source = None
     if request.method == "POST":
         data = request.POST.copy()
-        filled = fill_prices(data, team, price_rows)
-        form = WorksheetForm(data, workloads=workloads)
+        filled = fill_prices(data, team, price_rows) + fill_prompt(data, versions)
+        form = WorksheetForm(data, workloads=workloads, prompt_versions=versions)
         form.is_valid()
         if not request.htmx and data.get("action") == "save" and form.check_saveable():
             workload = next(w for w in workloads if w.slug == data["workload"])
@@ -83,7 +85,7 @@ def worksheet_new(request: HttpRequest) -> HttpResponse:
         inputs = form.inputs
     else:
         initial, source = _prefill(request, team, workloads, price_rows)
-        form = WorksheetForm(initial=initial, workloads=workloads)
+        form = WorksheetForm(initial=initial, workloads=workloads, prompt_versions=versions)
         inputs = _parse_or_none(initial)
     problems = _problems(form) if request.method == "POST" else []
     context = {
@@ -127,6 +129,7 @@ def _prefill(request: HttpRequest, team, workloads: list[Workload], price_rows) 
         "ft_model": workload.ft_model,
         "applied_ft_model": workload.ft_model,
         "workload": workload.slug,
+        **_production_prompt(workload),
     }
     version = request.GET.get("version")
     if version is None:
@@ -139,6 +142,15 @@ def _prefill(request: HttpRequest, team, workloads: list[Workload], price_rows) 
     values = {k: plain(v) for k, v in worksheet.inputs.items() if v is not None}
     initial = {**values, **models, "justification": worksheet.justification}
     return initial, {"workload": workload, "worksheet": worksheet}
+
+
+def _production_prompt(workload: Workload) -> dict[str, str]:
+    # The overhead itself comes from the workload's data (workload_roi_data).
+    if workload.prompt_template_id is None:
+        return {}
+    version = version_lookup(team=workload.team, slug=workload.prompt_template.slug)
+    key = prompt_key(version) if version is not None else ""
+    return {"prompt": key, "applied_prompt": key}
 
 
 def _int_or_404(value: str) -> int:
@@ -200,6 +212,19 @@ def fill_prices(data: QueryDict, team, price_rows) -> list[str]:
             filled.append(name)
         data["applied_ft_model"] = ft_model
     return filled
+
+
+def fill_prompt(data: QueryDict, versions) -> list[str]:
+    """When another prompt version was picked, its static tokens become the prompt overhead."""
+    key = data.get("prompt", "").strip()
+    if key == data.get("applied_prompt", ""):
+        return []
+    data["applied_prompt"] = key
+    version = next((v for v in versions if prompt_key(v) == key), None)
+    if version is None:
+        return []
+    data["prompt_overhead_tokens"] = str(version.static_tokens)
+    return ["prompt_overhead_tokens"]
 
 
 def price_notes(form: WorksheetForm, team, price_rows) -> list[str]:
