@@ -2,7 +2,7 @@
 
 Sets up its own database, migrates it, creates a team, a workload and a token, starts gunicorn
 (2 workers, DEBUG off), pushes 1,000-record batches over HTTP with one and with two client
-streams, then COPYs the same number of rows straight into decisions_usagerecord on the same
+streams, then COPYs the same number of rows straight into workloads_usagerecord on the same
 machine, and prints JSON. Drops the database at the end.
 
     .venv/bin/python bench/ingest.py [--records 100000] [--port 8190]
@@ -68,7 +68,7 @@ def main() -> None:
         two = _push(args.port, token, "two", args.records, streams=2)
         copy = _copy(url, args.records)
         with psycopg.connect(url) as conn:
-            stored = conn.execute("SELECT count(*) FROM decisions_usagerecord").fetchone()[0]
+            stored = conn.execute("SELECT count(*) FROM workloads_usagerecord").fetchone()[0]
     finally:
         if server is not None:
             server.terminate()
@@ -201,7 +201,7 @@ def _copy(url: str, records: int) -> float:
     """Raw COPY of the same rows (same columns, same unique index) into the same table."""
     with psycopg.connect(url) as conn:
         team_id, workload_id = conn.execute(
-            "SELECT team_id, id FROM decisions_workload WHERE slug = 'bench'"
+            "SELECT team_id, id FROM workloads_workload WHERE slug = 'bench'"
         ).fetchone()
         start = datetime(2026, 1, 1, tzinfo=UTC)
         now = datetime.now(UTC)
@@ -217,7 +217,7 @@ def _copy(url: str, records: int) -> float:
             "cost_usd, received_at"
         )
         began = time.perf_counter()
-        statement = f"COPY decisions_usagerecord ({columns}) FROM STDIN"
+        statement = f"COPY workloads_usagerecord ({columns}) FROM STDIN"
         with conn.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)

@@ -212,7 +212,7 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": "teams.api.metadata.Metadata",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "teams.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "teams.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,

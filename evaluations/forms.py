@@ -4,7 +4,7 @@ import json
 
 from django import forms
 
-from evaluations.models import Split, TaskKind
+from evaluations.models import DESCRIPTION_MAX_LENGTH, Split, TaskKind
 from evaluations.services.providers import validate_base_url, validate_key_env
 
 
@@ -130,7 +130,9 @@ class DatasetForm(forms.Form):
     """Field types only: the dataset serializer of the API checks the values (one rule set)."""
 
     name = forms.CharField(max_length=200)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        required=False, max_length=DESCRIPTION_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
     task_kind = forms.ChoiceField(
         label="Task kind",
         choices=TaskKind.choices,

@@ -117,6 +117,10 @@ class Split(models.TextChoices):
     TEST = "test"
 
 
+# Free text stays short enough for pages and search to stay fast (docs/RELIABILITY.md).
+DESCRIPTION_MAX_LENGTH = 10_000
+
+
 class Dataset(TeamOwned):
     """Examples to benchmark candidates on and to fine-tune from (SPEC §7.2).
 

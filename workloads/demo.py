@@ -23,7 +23,7 @@ from workloads import roi, usage_ingest
 from workloads.models import Assessment, Workload
 from workloads.selectors import workload_roi_data
 from workloads.services.assessments import assessment_create
-from workloads.services.workloads import workload_create
+from workloads.services.workloads import workload_clean, workload_create
 from workloads.services.worksheets import worksheet_create
 
 
@@ -139,7 +139,8 @@ def _seed_workloads(team, user) -> None:
         data = {k: v for k, v in spec.items() if k != "worksheet"}
         workload = Workload.objects.for_team(team).filter(slug=spec["slug"]).first()
         if workload is None:
-            workload = workload_create(team=team, data=data, actor=user)
+            values = workload_clean(team=team, data=data)
+            workload = workload_create(team=team, actor=user, **values)
         if workload.prompt_template_id is None:
             template = template_for(team=team, slug=PROMPTS[workload.slug])
             if template is not None:

@@ -11,7 +11,7 @@ from django import forms
 
 from workloads import roi
 from workloads.formatting import plain
-from workloads.models import Approach, FlagStatus, Policy
+from workloads.models import DESCRIPTION_MAX_LENGTH, Approach, FlagStatus, Policy
 from workloads.services.workloads import PARAMETER_SPECS
 
 # What an empty optional input means, shown as its placeholder.
@@ -99,6 +99,7 @@ class WorkloadForm(forms.Form):
     )
     description = forms.CharField(
         required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What it does, who uses it, what matters about it.",
     )

@@ -22,6 +22,10 @@ Policy = models.TextChoices(
 )
 
 
+# Free text stays short enough for pages and search to stay fast (docs/RELIABILITY.md).
+DESCRIPTION_MAX_LENGTH = 10_000
+
+
 class Workload(TeamOwned):
     """An LLM feature in production (or planned) whose approach we keep deciding.
 

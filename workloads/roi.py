@@ -42,7 +42,9 @@ __all__ = [
     "chart_volumes",
     "cost_curve",
     "evaluate",
+    "json_plain",
     "parse_inputs",
+    "parse_value",
     "threshold_margins",
 ]
 
@@ -358,7 +360,7 @@ class RoiInputs:
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready snapshot; ``parse_inputs(inputs.as_dict())`` gives the inputs back."""
-        return {spec.name: _json_plain(getattr(self, spec.name)) for spec in FIELDS}
+        return {spec.name: json_plain(getattr(self, spec.name)) for spec in FIELDS}
 
 
 def _or(value: Decimal | None, fallback: Decimal) -> Decimal:
@@ -373,7 +375,7 @@ class RoiInputError(ValueError):
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
 
 
-class _FieldError(Exception):
+class _FieldError(ValueError):
     pass
 
 
@@ -407,6 +409,12 @@ def _parse_field(spec: FieldSpec, data: Mapping[str, object]) -> object:
         if spec.required:
             raise _FieldError("this field is required")
         return spec.default
+    return parse_value(spec, raw)
+
+
+def parse_value(spec: FieldSpec, raw: object) -> object:
+    """One given input under its spec's rules (those of :func:`parse_inputs`): the typed value,
+    or ValueError with the message. Strings are read as a form sends them."""
     if raw is None:
         if spec.nullable:
             return None
@@ -420,6 +428,11 @@ def _parse_field(spec: FieldSpec, data: Mapping[str, object]) -> object:
         if number != number.to_integral_value():
             raise _FieldError("must be a whole number")
         number = number.to_integral_value()
+    elif abs(number) <= _MAX_VALUE:
+        # Inputs keep the places figures are given with: a finer fraction (5e-324 months)
+        # would only make figures too large for a JSON number.
+        number = number.quantize(_JSON_PLACES, context=_CONTEXT)
+        number = Decimal(0) if number.is_zero() else number
     _check_range(spec, number)
     return int(number) if spec.kind == "int" else number
 
@@ -955,8 +968,8 @@ def _margin(rule: _Rule) -> tuple[dict[str, object], str]:
     margin = {
         "metric": rule.metric,
         "comparator": comparator,
-        "threshold": _json_plain(_round_json(rule.threshold)),
-        "value": None if rule.value is None else _json_plain(_round_json(rule.value)),
+        "threshold": json_plain(_round_json(rule.threshold)),
+        "value": None if rule.value is None else json_plain(_round_json(rule.value)),
         "distance": distance,
         "policies": list(rule.policies),
         "description": (
@@ -991,7 +1004,7 @@ def _json_number(value: Decimal | None, *, integral_as_int: bool = False) -> flo
     return float(rounded) if rounded else 0.0  # never "-0.0"
 
 
-def _json_plain(value: object) -> object:
+def json_plain(value: object) -> object:
     """Decimal → int when whole, else float; everything else unchanged."""
     if not isinstance(value, Decimal):
         return value

@@ -20,17 +20,24 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from evaluations import selectors
 from evaluations.api.common import ErrorSerializer, error_responses, service_error
 from evaluations.dataset_files import Record, decode, parse_json_list, parse_jsonl
-from evaluations.models import Dataset, DatasetItem, Split, TaskKind
+from evaluations.models import DESCRIPTION_MAX_LENGTH, Dataset, DatasetItem, Split, TaskKind
 from evaluations.scoring import expected_label, schema_errors, schema_validator
 from evaluations.services.datasets import dataset_create, dataset_items_add, dataset_split
 from teams.api.errors import flatten_errors
-from teams.api.parsers import check_json_value, read_limited
+from teams.api.parsers import RawJSONParser, check_json_value, raw_body
+from teams.api.serializers import (
+    CharField,
+    ChoiceField,
+    ClosedSerializer,
+    FloatField,
+    IntegerField,
+    SlugField,
+)
 from teams.api.views import TeamAPIView
 
 MAX_ITEMS_PER_IMPORT = 10_000
@@ -42,12 +49,12 @@ JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlin
 # Items ------------------------------------------------------------------------------------------
 
 
-class MessageSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(["system", "user", "assistant"])
-    content = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=100_000)
+class MessageSerializer(ClosedSerializer):
+    role = ChoiceField(["system", "user", "assistant"])
+    content = CharField(allow_blank=True, trim_whitespace=False, max_length=100_000)
 
 
-class DatasetItemInputSerializer(serializers.Serializer):
+class DatasetItemInputSerializer(ClosedSerializer):
     """One item to import; `context["dataset"]` is the dataset it joins."""
 
     input = serializers.DictField(
@@ -62,12 +69,12 @@ class DatasetItemInputSerializer(serializers.Serializer):
         default=None,
         help_text="The expected output: a label, a text, or a JSON value (extraction).",
     )
-    split = serializers.ChoiceField(
+    split = ChoiceField(
         Split.values, required=False, allow_null=True, allow_blank=True, default=None,
         help_text="Leave out to assign it later by splitting the dataset.",
     )  # fmt: skip
     tags = serializers.ListField(
-        child=serializers.SlugField(max_length=50), required=False, default=list, max_length=20
+        child=SlugField(max_length=50), required=False, default=list, max_length=20
     )
     # A ListField, not many=True: with many=True, allow_null would also let null messages in.
     conversation = serializers.ListField(
@@ -157,14 +164,16 @@ class DatasetItemSerializer(serializers.ModelSerializer):
 # Datasets ---------------------------------------------------------------------------------------
 
 
-class DatasetWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    task_kind = serializers.ChoiceField(TaskKind.values)
+class DatasetWriteSerializer(ClosedSerializer):
+    name = CharField(max_length=200)
+    description = CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH
+    )
+    task_kind = ChoiceField(TaskKind.values)
     output_schema = serializers.JSONField(
         required=False, allow_null=True, default=None, help_text="A JSON Schema for outputs."
     )
-    label_field = serializers.CharField(
+    label_field = CharField(
         required=False,
         default="category",
         max_length=100,
@@ -258,15 +267,15 @@ class DatasetDetailSerializer(DatasetSerializer):
         }
 
 
-def _share() -> serializers.FloatField:
-    return serializers.FloatField(min_value=0, max_value=1)
+def _share() -> FloatField:
+    return FloatField(min_value=0, max_value=1)
 
 
-class SplitRequestSerializer(serializers.Serializer):
+class SplitRequestSerializer(ClosedSerializer):
     train = _share()
     validation = _share()
     test = _share()
-    seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
+    seed = IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
 
     def validate(self, attrs: dict) -> dict:
         # Shares as decimals, so that 0.7 + 0.2 + 0.1 is exactly 1.
@@ -330,15 +339,6 @@ class DatasetDetailView(DatasetAPIView):
     )
     def get(self, request, pk: int):
         return Response(DatasetDetailSerializer(self.get_dataset()).data)
-
-
-class RawJSONParser(BaseParser):
-    """The body as bytes: the items view parses it itself, to report errors per line."""
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
-        return read_limited(stream)
 
 
 # One raw parser per JSON Lines media type in use (there is no registered one).
@@ -438,7 +438,8 @@ class DatasetItemsView(DatasetAPIView):
     )
     def get(self, request, pk: int):
         dataset = self.get_dataset()
-        params = _ItemFilters(data=request.query_params)
+        # A dict, not the QueryDict: DRF reads an empty form value as "not given".
+        params = _ItemFilters(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         split = params.validated_data.get("split")
         items = DatasetItem.objects.filter(dataset=dataset)
@@ -483,7 +484,7 @@ class DatasetItemsView(DatasetAPIView):
         # The body is judged before the dataset is looked up, like every other API body.
         content_type = (request.content_type or "").split(";")[0].strip().lower()
         try:
-            records = parse_body(content_type, request.data)  # bytes (RawJSONParser)
+            records = parse_body(content_type, raw_body(request))
         except UnsafeBody as unsafe:
             return _rejected("Invalid input: nothing was stored.", unsafe.errors)
         except ValueError as error:

@@ -20,6 +20,7 @@ from evaluations.services.providers import (
     validate_base_url,
     validate_key_env,
 )
+from teams.api.serializers import BooleanField, CharField, ClosedModelSerializer, URLField
 from teams.api.views import TeamAPIView
 
 
@@ -33,13 +34,13 @@ def _django_rule(rule):
     return check
 
 
-class ProviderSerializer(serializers.ModelSerializer):
-    base_url = serializers.URLField(
+class ProviderSerializer(ClosedModelSerializer):
+    base_url = URLField(
         max_length=500,
         validators=[_django_rule(validate_base_url)],
         help_text="OpenAI-compatible base URL, e.g. https://api.openai.com/v1",
     )
-    api_key = serializers.CharField(
+    api_key = CharField(
         write_only=True,
         required=False,
         allow_blank=True,
@@ -48,7 +49,7 @@ class ProviderSerializer(serializers.ModelSerializer):
         help_text="Stored encrypted and never shown back. On PATCH, leave it out to keep the "
         "stored key.",
     )
-    api_key_env = serializers.CharField(
+    api_key_env = CharField(
         required=False,
         allow_blank=True,
         max_length=100,
@@ -56,7 +57,7 @@ class ProviderSerializer(serializers.ModelSerializer):
         help_text="Or: the server environment variable holding the key (one the operator "
         "allows in PROVIDER_KEY_ENV_VARS).",
     )
-    clear_api_key = serializers.BooleanField(
+    clear_api_key = BooleanField(
         write_only=True, required=False, default=False, help_text="Forget the stored key."
     )
     api_key_source = serializers.ChoiceField(

@@ -138,7 +138,8 @@ def dataset_split_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = SplitForm(request.POST)
     shares = {}
     if form.is_valid():
-        shares = {s: form.cleaned_data[s] / 100 for s in Split.values}
+        # JSON numbers, as the API's serializer takes them.
+        shares = {s: float(form.cleaned_data[s] / 100) for s in Split.values}
     serializer = SplitRequestSerializer(data={**shares, "seed": form.cleaned_data.get("seed", 0)})
     if not form.is_valid() or not serializer.is_valid():
         problems = form.errors if not form.is_valid() else serializer.errors

@@ -17,6 +17,7 @@ from evaluations.models import ModelPrice
 from evaluations.pricing import price_for
 from evaluations.services.prices import (
     EDITABLE_FIELDS,
+    model_price_clean,
     model_price_create,
     model_price_delete,
     model_price_update,
@@ -42,9 +43,8 @@ def price_create(request: HttpRequest) -> HttpResponse:
     form = ModelPriceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            price = model_price_create(
-                team=request.team, data=form.cleaned_data, actor=request.user
-            )
+            values = model_price_clean(team=request.team, data=form.cleaned_data)
+            price = model_price_create(team=request.team, actor=request.user, **values)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -59,7 +59,8 @@ def price_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ModelPriceForm(request.POST or None, initial=model_to_dict(price, EDITABLE_FIELDS))
     if request.method == "POST" and form.is_valid():
         try:
-            model_price_update(price=price, data=form.cleaned_data, actor=request.user)
+            values = model_price_clean(team=request.team, data=form.cleaned_data, price=price)
+            model_price_update(price=price, actor=request.user, **values)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

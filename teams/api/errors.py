@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -71,7 +71,3 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = error_body(str(response.data["detail"]))
     return response
-
-
-def validation_error_response(errors: list[dict], code: int = status.HTTP_400_BAD_REQUEST):
-    return Response(error_body("Invalid input.", errors), status=code)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from teams.api.auth import IsAuthenticatedCaller, request_token
 from teams.api.views import TeamAPIView
+from teams.models import Role, Scope
 
 MeSerializer = inline_serializer(
     "Me",
@@ -19,12 +20,12 @@ MeSerializer = inline_serializer(
             {
                 "name": serializers.CharField(),
                 "prefix": serializers.CharField(),
-                "scopes": serializers.ListField(child=serializers.CharField()),
+                "scopes": serializers.ListField(child=serializers.ChoiceField(Scope.choices)),
             },
             allow_null=True,
         ),
         "user": serializers.CharField(allow_null=True),
-        "role": serializers.CharField(allow_null=True),
+        "role": serializers.ChoiceField(Role.choices, allow_null=True),
     },
 )
 

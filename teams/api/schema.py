@@ -1,9 +1,10 @@
-"""OpenAPI: how bearer tokens authenticate (imported by TeamsConfig.ready), and the error
-responses every operation can give (a postprocessing hook)."""
+"""OpenAPI: how bearer tokens authenticate and that closed serializers refuse unknown keys
+(extensions, imported by TeamsConfig.ready), and the error responses every operation can give
+(a postprocessing hook)."""
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -16,6 +17,20 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API token created in Team settings → API tokens: `cx_…`.",
         }
+
+
+class ClosedSerializerExtension(OpenApiSerializerExtension):
+    """A request body of a closed serializer (teams.api.serializers) says that it takes no
+    other keys, as the serializer enforces."""
+
+    target_class = "teams.api.serializers._Closed"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
 
 
 ERROR_SCHEMA = {

@@ -35,7 +35,9 @@ def worksheet(team, user):
     workload = workload_create(
         team=team,
         actor=user,
-        data={"slug": "classifier", "name": "Ticket classifier", "model": "gpt-4o-mini"},
+        slug="classifier",
+        name="Ticket classifier",
+        model="gpt-4o-mini",
     )
     inputs = roi.parse_inputs(INPUTS)
     assert roi.evaluate(inputs).recommendation == "fine-tune"

@@ -60,11 +60,9 @@ def worksheet_url(live_server, team, user):
     workload_create(
         team=team,
         actor=user,
-        data={
-            "slug": "persona", "name": "Persona assistant", "model": "gpt-4o-mini",
-            "parameters": {"monthly_requests": 500_000, "user_tokens": 50,
-                           "prompt_overhead_tokens": 500, "output_tokens": 200},
-        },
+        slug="persona", name="Persona assistant", model="gpt-4o-mini",
+        parameters={"monthly_requests": 500_000, "user_tokens": 50,
+                    "prompt_overhead_tokens": 500, "output_tokens": 200},
     )  # fmt: skip
     return f"{live_server.url}/t/{team.slug}/worksheets/new/?workload=persona"
 

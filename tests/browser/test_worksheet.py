@@ -22,17 +22,15 @@ def worksheet_url(live_server, team, user):
     workload_create(
         team=team,
         actor=user,
-        data={
-            "slug": "persona",
-            "name": "Persona assistant",
-            "model": "gpt-4o-mini",
-            "policy": "sla_roi",
-            "parameters": {
-                "monthly_requests": 500_000,
-                "user_tokens": 50,
-                "prompt_overhead_tokens": 500,
-                "output_tokens": 200,
-            },
+        slug="persona",
+        name="Persona assistant",
+        model="gpt-4o-mini",
+        policy="sla_roi",
+        parameters={
+            "monthly_requests": 500_000,
+            "user_tokens": 50,
+            "prompt_overhead_tokens": 500,
+            "output_tokens": 200,
         },
     )
     return f"{live_server.url}/t/{team.slug}/worksheets/new/?workload=persona"

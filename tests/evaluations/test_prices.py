@@ -199,12 +199,16 @@ def test_price_api_validation_errors_name_the_fields(team, api_client_factory):
                                            "output_per_1m": "x"}, format="json")  # fmt: skip
     assert response.status_code == 400
     fields = {e["field"] for e in response.json()["errors"]}
-    assert fields == {"output_per_1m"}  # types first; then the service's rules
-    response = api.post("/api/v1/prices", {"model": "gpt-4o", "input_per_1m": -1,
+    assert fields == {"output_per_1m", "input_per_1m", "model"}  # every error at once
+    body = {"model": "gpt-4o", "input_per_1m": -1, "output_per_1m": 1, "colour": "x"}
+    response = api.post("/api/v1/prices", body, format="json")
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert errors == {"colour": "Unknown field.", "input_per_1m": "Prices cannot be negative.",
+                      "model": "gpt-4o already has a price in this team."}  # fmt: skip
+    response = api.post("/api/v1/prices", {"model": "gpt-4o", "input_per_1m": 1,
                                            "output_per_1m": 1}, format="json")  # fmt: skip
     errors = {e["field"]: e["message"] for e in response.json()["errors"]}
-    assert errors == {"model": "gpt-4o already has a price in this team.",
-                      "input_per_1m": "Prices cannot be negative."}  # fmt: skip
+    assert errors == {"model": "gpt-4o already has a price in this team."}
 
 
 def test_price_api_needs_the_evaluations_scope(team, api_client_factory):

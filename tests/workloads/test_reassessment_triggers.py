@@ -4,6 +4,7 @@ the live state shows (the workload page and GET /api/v1/workloads/{slug})."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
 
 import pytest
 
@@ -76,10 +77,7 @@ def test_a_price_change_re_assesses_every_workload_of_that_team_only(
     ]
     WorkloadFactory(team=other_team, slug="theirs", planned=True)
     with django_capture_on_commit_callbacks(execute=True):
-        model_price_create(
-            team=team,
-            data={"model": "gpt-9", "input_per_1m": "1", "output_per_1m": "2"},
-        )
+        model_price_create(team=team, model="gpt-9", input_per_1m=D(1), output_per_1m=D(2))
     assert sorted(enqueued) == sorted((w.pk, "prices") for w in ours)
     # Once the claims are released (the tasks ran), an edit asks again.
     for workload in ours:
@@ -87,7 +85,7 @@ def test_a_price_change_re_assesses_every_workload_of_that_team_only(
     enqueued.clear()
     with django_capture_on_commit_callbacks(execute=True):
         model_price_update(
-            price=ModelPrice.objects.get(team=team, model="gpt-9"), data={"input_per_1m": "3"}
+            price=ModelPrice.objects.get(team=team, model="gpt-9"), input_per_1m=D(3)
         )
     assert len(enqueued) == 2
 

@@ -1025,16 +1025,17 @@ def test_cost_curve_crosses_where_evaluate_says(inputs):
 
 
 def _any_documented_value(spec: roi.FieldSpec):
-    """Any value the engine documents as valid for `spec`, edges and tiny fractions included."""
-    low = Decimal("1e-12") if spec.exclusive_minimum else spec.minimum
+    """Any value the engine documents as valid for `spec`, edges and tiny fractions included
+    (inputs keep 10 decimal places)."""
+    low = Decimal("1e-10") if spec.exclusive_minimum else spec.minimum
     if spec.kind == "int":
         low = int(spec.minimum) + int(spec.exclusive_minimum)
         return st.one_of(
             st.sampled_from([low, int(spec.maximum)]), st.integers(low, int(spec.maximum))
         )
     return st.one_of(
-        st.sampled_from([low, Decimal("1e-12") + low, spec.maximum]),
-        st.decimals(low, spec.maximum, allow_nan=False, places=12),
+        st.sampled_from([low, Decimal("1e-10") + low, spec.maximum]),
+        st.decimals(low, spec.maximum, allow_nan=False, places=10),
     )
 
 
@@ -1047,8 +1048,19 @@ def test_every_documented_input_evaluates_and_serialises(data):
     # The limits the engine publishes are the limits it computes within: no Decimal overflow,
     # no quantize error, JSON out, margins computed, at the edges too (1e12 everywhere).
     result = roi.evaluate(roi.parse_inputs(data))
-    json.dumps(result.as_dict())
+    json.dumps(result.as_dict(), allow_nan=False)  # strict JSON, as the API renders it
     roi.threshold_margins(result)
+
+
+def test_inputs_keep_ten_decimal_places_so_figures_stay_finite():
+    # A horizon of 5e-324 months once made the crossover volume too large for a JSON number.
+    data = {s.name: s.maximum for s in _NUMERIC} | {"horizon_months": Decimal("1e-10")}
+    body = roi.evaluate(roi.parse_inputs(data)).as_dict()
+    json.dumps(body, allow_nan=False)
+    with pytest.raises(roi.RoiInputError, match="horizon_months: must be greater than 0"):
+        roi.parse_inputs({**data, "horizon_months": 5e-324})
+    inputs = roi.parse_inputs({**data, "input_price_per_1m": "0.123456789049"})
+    assert inputs.input_price_per_1m == Decimal("0.1234567890")
 
 
 def test_the_maximum_of_every_input_at_once_evaluates():

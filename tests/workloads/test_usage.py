@@ -102,6 +102,8 @@ def test_timestamp_without_offset_is_utc_and_offsets_are_converted(pusher):
         ("workload", 7),
         ("period_start", "yesterday"),
         ("period_start", 1767225600),
+        ("period_start", "1767225600"),  # a Unix timestamp in a string
+        ("period_start", "2026-03-01"),  # a date without a time
         ("period_end", "2026-13-01T00:00:00Z"),
     ],
 )

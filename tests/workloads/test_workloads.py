@@ -12,7 +12,7 @@ from evaluations.models import ModelPrice
 from teams.models import Role
 from workloads.models import Workload
 from workloads.selectors import workload_roi_data
-from workloads.services.workloads import workload_create, workload_update
+from workloads.services.workloads import workload_clean, workload_create, workload_update
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,9 @@ PERSONA = {
 
 
 def make(team, **overrides):
-    return workload_create(team=team, data={**PERSONA, **overrides}, actor=None)
+    """Through the rules, then the service, as the pages do."""
+    values = workload_clean(team=team, data={**PERSONA, **overrides})
+    return workload_create(team=team, actor=None, **values)
 
 
 def messages_of(exc: ValidationError) -> dict[str, list[str]]:
@@ -98,12 +100,14 @@ def test_bad_choices_and_blank_model_are_refused(team):
 
 def test_update_replaces_parameters_and_keeps_the_slug(team):
     workload = make(team)
-    workload_update(workload=workload, data={"parameters": {"monthly_requests": 9}}, actor=None)
+    workload_update(workload=workload, parameters={"monthly_requests": 9})
     workload.refresh_from_db()
     assert workload.parameters == {"monthly_requests": 9}
     with pytest.raises(ValidationError) as caught:
-        workload_update(workload=workload, data={"slug": "renamed"}, actor=None)
+        workload_clean(team=team, data={"slug": "renamed"}, workload=workload)
     assert "slug" in messages_of(caught.value)
+    with pytest.raises(TypeError):
+        workload_update(workload=workload, slug="renamed")
 
 
 def test_roi_data_takes_prices_from_the_table_unless_overridden(team):
@@ -272,7 +276,8 @@ def test_api_validation_errors_name_each_field(api):
     response = api.post("/api/v1/workloads", body, format="json")
     assert response.status_code == 400
     fields = {e["field"] for e in response.json()["errors"]}
-    assert fields == {"colour", "policy"}  # shape errors first
+    # Every error at once: unknown keys, choices and each parameter under the engine's rules.
+    assert fields == {"colour", "policy", "parameters.user_tokens", "parameters.monthly_requests"}
     del body["colour"], body["policy"]
     response = api.post("/api/v1/workloads", body, format="json")
     errors = {e["field"]: e["message"] for e in response.json()["errors"]}

@@ -13,7 +13,12 @@ from teams.models import Role
 from workloads import roi
 from workloads.models import Workload, Worksheet
 from workloads.services import assessments
-from workloads.services.workloads import workload_apply_worksheet, workload_create, workload_update
+from workloads.services.workloads import (
+    workload_apply_worksheet,
+    workload_clean,
+    workload_create,
+    workload_update,
+)
 from workloads.services.worksheets import worksheet_create
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +35,13 @@ SEED_000 = {
 
 @pytest.fixture
 def workload(team):
-    return workload_create(
-        team=team,
-        actor=None,
-        data={"slug": "persona", "name": "Persona assistant", "model": "gpt-4o-mini",
-              "policy": "checklists",
-              "parameters": {k: v for k, v in SEED_000.items() if "price" not in k}},
-    )  # fmt: skip
+    # Form strings: the rules turn them into JSON numbers.
+    parameters = {k: v for k, v in SEED_000.items() if "price" not in k}
+    values = workload_clean(team=team, data={
+        "slug": "persona", "name": "Persona assistant", "model": "gpt-4o-mini",
+        "policy": "checklists", "parameters": parameters,
+    })  # fmt: skip
+    return workload_create(team=team, **values)
 
 
 def new_url(team):
@@ -171,7 +176,7 @@ def test_prefill_from_a_workload_uses_its_parameters_policy_and_prices(
 
 
 def test_prefill_from_another_teams_workload_is_not_found(admin_client, team, other_team):
-    workload_create(team=other_team, data={"slug": "theirs", "name": "T", "model": "m"})
+    workload_create(team=other_team, slug="theirs", name="T", model="m")
     assert admin_client.get(new_url(team), {"workload": "theirs"}).status_code == 404
 
 
@@ -233,7 +238,7 @@ def test_saved_versions_are_immutable(team, workload):
 
 
 def test_worksheet_for_another_teams_workload_is_refused(team, other_team):
-    theirs = workload_create(team=other_team, data={"slug": "t", "name": "T", "model": "m"})
+    theirs = workload_create(team=other_team, slug="t", name="T", model="m")
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
@@ -301,7 +306,7 @@ def test_new_worksheet_from_a_version_is_prefilled_with_its_inputs(admin_client,
 
 
 def test_other_teams_version_is_not_found(admin_client, team, other_team):
-    theirs = workload_create(team=other_team, data={"slug": "persona", "name": "T", "model": "m"})
+    theirs = workload_create(team=other_team, slug="persona", name="T", model="m")
     worksheet_create(team=other_team, workload=theirs, justification="x",
                      inputs=roi.parse_inputs(SEED_000))  # fmt: skip
     url = reverse("workloads:worksheet_detail", args=[team.slug, "persona", 1])
@@ -366,7 +371,7 @@ def test_applying_a_version_makes_its_inputs_the_workloads_parameters(
 
 def test_an_applied_worksheet_lets_an_incomplete_workload_be_assessed(admin_client, team):
     data = {"slug": "persona", "name": "Persona", "model": "gpt-4o-mini", "parameters": {}}
-    empty = workload_create(team=team, actor=None, data=data)
+    empty = workload_create(team=team, **data)
     assert assessments.assessment_create(workload=empty, reason="manual").errors
     worksheet = worksheet_create(team=team, workload=empty, justification="Because.",
                                  inputs=roi.parse_inputs(SEED_000))  # fmt: skip
@@ -383,12 +388,12 @@ def test_editing_the_parameters_by_hand_forgets_the_applied_version(team, user, 
                      inputs=roi.parse_inputs(SEED_000))  # fmt: skip
     applied = workload_apply_worksheet(worksheet=workload.worksheets.get(), actor=user)
     assert applied.parameters_from is not None
-    workload_update(workload=applied, data={"parameters": {"monthly_requests": 9}}, actor=user)
+    workload_update(workload=applied, parameters={"monthly_requests": 9}, actor=user)
     applied.refresh_from_db()
     assert applied.parameters_from is None and applied.parameters_changed_by == user
     # Saving other fields leaves the record of the parameters alone.
     changed_at = applied.parameters_changed_at
-    workload_update(workload=applied, data={"name": "Renamed"}, actor=None)
+    workload_update(workload=applied, name="Renamed")
     applied.refresh_from_db()
     assert (applied.parameters_changed_at, applied.parameters_changed_by) == (changed_at, user)
 

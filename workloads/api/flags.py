@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 
+from teams.api.serializers import CharField, ChoiceField
 from teams.api.views import TeamAPIView
-from workloads.models import FlagStatus, SwitchFlag
+from workloads.models import Approach, FlagStatus, SwitchFlag
 from workloads.services.flags import flag_as_dict
 
-FLAG_FIELDS = {
-    "id": serializers.IntegerField(),
-    "workload": serializers.SlugField(),
-    "from_approach": serializers.CharField(),
-    "to_approach": serializers.CharField(),
-    "status": serializers.ChoiceField(FlagStatus.values),
-    "reasons": serializers.ListField(child=serializers.CharField()),
-    "figures": serializers.DictField(),
-    "assessment": serializers.IntegerField(allow_null=True),
-    "decision": serializers.IntegerField(allow_null=True),
-    "created_at": serializers.DateTimeField(),
-    "resolved_at": serializers.DateTimeField(allow_null=True),
-}
+
+class SwitchFlagSerializer(serializers.Serializer):
+    """The API shape of a flag (`flag_as_dict`), for the schema."""
+
+    id = serializers.IntegerField()
+    workload = serializers.SlugField(help_text="workload slug")
+    from_approach = serializers.ChoiceField(Approach.choices)
+    to_approach = serializers.ChoiceField(Approach.choices)
+    status = serializers.ChoiceField(FlagStatus.choices)
+    reasons = serializers.ListField(child=serializers.CharField())
+    figures = serializers.DictField(help_text="The figures behind the flag (null when unknown).")
+    assessment = serializers.IntegerField(allow_null=True, help_text="assessment id")
+    decision = serializers.IntegerField(allow_null=True, help_text="decision number")
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class _FlagFilters(serializers.Serializer):
+    status = ChoiceField(FlagStatus.choices, required=False)
+    workload = CharField(required=False, max_length=60, help_text="workload slug")
 
 
 class FlagListView(TeamAPIView):
@@ -36,23 +43,16 @@ class FlagListView(TeamAPIView):
             "`acknowledged` and `dismissed` flags are still live until the recommendation agrees "
             "with the current approach again, when they get `resolved_at`."
         ),
-        parameters=[
-            OpenApiParameter("status", enum=FlagStatus.values, required=False),
-            OpenApiParameter("workload", str, description="workload slug", required=False),
-        ],
-        responses=inline_serializer("SwitchFlag", FLAG_FIELDS, many=True),
+        parameters=[_FlagFilters],
+        responses=SwitchFlagSerializer(many=True),
     )
     def get(self, request):
+        filters = _FlagFilters(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
         flags = SwitchFlag.objects.for_team(self.team).select_related("workload", "decision")
-        status = request.query_params.get("status")
-        if status:
-            if status not in FlagStatus.values:
-                raise ValidationError(
-                    {"status": [f"Must be one of {', '.join(FlagStatus.values)}."]}
-                )
+        if status := filters.validated_data.get("status"):
             flags = flags.filter(status=status)
-        workload = request.query_params.get("workload")
-        if workload:
+        if workload := filters.validated_data.get("workload"):
             flags = flags.filter(workload__slug=workload)
         page = self.paginate_queryset(flags)
         return self.get_paginated_response([flag_as_dict(flag) for flag in page])

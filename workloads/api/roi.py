@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from teams.api.errors import validation_error_response
+from teams.api.serializers import ClosedSerializer
 from teams.api.views import StatelessAPIView
 from workloads import roi
 from workloads.models import Approach
@@ -23,27 +26,82 @@ WORKED_EXAMPLE = {
 }
 
 
-def _schema_field(spec: roi.FieldSpec) -> serializers.Field:
-    """Documentation only: validation is roi.parse_inputs, which reports every error at once."""
-    common = {"help_text": spec.help, "required": spec.required}
-    if not spec.required:
-        common["allow_null"] = spec.nullable
-    if spec.kind == "bool":
-        return serializers.BooleanField(**common)
-    if spec.kind == "choice":
-        return serializers.ChoiceField(choices=spec.choices, **common)
-    if spec.kind == "int":
-        return serializers.IntegerField(min_value=0, **common)
-    return serializers.FloatField(min_value=0, **common)
+class RoiInputField(serializers.Field):
+    """One §8 input: a JSON value of the spec's type, judged by the engine's own rules (the
+    worksheet uses the same ones), published with the spec's type, bounds and help."""
+
+    def __init__(self, spec: roi.FieldSpec, *, as_json: bool = False, **kwargs):
+        self.spec = spec
+        self.as_json = as_json  # JSON numbers out (stored parameters), not Decimals
+        kwargs.setdefault("help_text", spec.help)
+        kwargs["error_messages"] = {
+            "required": "this field is required",
+            "null": "this field may not be null",
+        }
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        kind = self.spec.kind
+        # JSON types only: "12" is a form's way of writing a number, not the API's.
+        if kind in ("int", "decimal") and (
+            isinstance(data, bool) or not isinstance(data, int | float)
+        ):
+            raise serializers.ValidationError("must be a number")
+        if kind == "bool" and not isinstance(data, bool):
+            raise serializers.ValidationError("must be true or false")
+        if kind == "choice" and not isinstance(data, str):
+            raise serializers.ValidationError(f"must be one of: {', '.join(self.spec.choices)}")
+        try:
+            value = roi.parse_value(self.spec, data)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return roi.json_plain(value) if self.as_json else value
+
+    def to_representation(self, value):
+        return roi.json_plain(value)
 
 
-RoiInputsSchema = inline_serializer(
-    "RoiInputs", {spec.name: _schema_field(spec) for spec in roi.FIELDS}
-)
-_cost = inline_serializer(
-    "ApproachCost",
-    {"cost_per_request": serializers.FloatField(), "monthly_cost": serializers.FloatField()},
-)
+class RoiInputFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = RoiInputField
+
+    def map_serializer_field(self, auto_schema, direction):
+        spec: roi.FieldSpec = self.target.spec
+        if spec.kind == "bool":
+            return {"type": "boolean"}
+        if spec.kind == "choice":
+            return {"type": "string", "enum": list(spec.choices)}
+        schema: dict = {"type": "integer" if spec.kind == "int" else "number"}
+        if spec.minimum is not None:
+            # Fractions are rounded to 10 places, so "more than 0" starts at 1e-10.
+            low = spec.minimum + (Decimal("1e-10") if spec.exclusive_minimum else 0)
+            schema["minimum"] = roi.json_plain(low)
+        if spec.maximum is not None:
+            schema["maximum"] = roi.json_plain(spec.maximum)
+        return schema
+
+
+class RoiInputsSerializer(ClosedSerializer):
+    """The §8 inputs of POST /api/v1/roi/evaluate; `inputs()` gives the engine's RoiInputs."""
+
+    unknown_field_message = "unknown field"
+    default_error_messages = {"invalid": "expected an object"}
+
+    def get_fields(self) -> dict:
+        return {
+            spec.name: RoiInputField(spec, required=spec.required, allow_null=spec.nullable)
+            for spec in roi.FIELDS
+        }
+
+    def inputs(self) -> roi.RoiInputs:
+        defaults = {spec.name: spec.default for spec in roi.FIELDS if not spec.required}
+        return roi.RoiInputs(**{**defaults, **self.validated_data})
+
+
+class ApproachCostSerializer(serializers.Serializer):
+    cost_per_request = serializers.FloatField()
+    monthly_cost = serializers.FloatField()
+
+
 _verdict = inline_serializer(
     "Verdict",
     {
@@ -54,8 +112,9 @@ _verdict = inline_serializer(
 RoiResultSchema = inline_serializer(
     "RoiResult",
     {
-        "prompt": _cost,
-        "fine_tune": _cost,
+        # One instance each: a field instance bound to two names keeps only the last.
+        "prompt": ApproachCostSerializer(),
+        "fine_tune": ApproachCostSerializer(),
         "training_cost": serializers.FloatField(),
         "investment": serializers.FloatField(),
         "monthly_savings": serializers.FloatField(),
@@ -84,7 +143,7 @@ class RoiEvaluateView(StatelessAPIView):
             "rounded half-even; null means 'never' (e.g. no payback)."
         ),
         tags=["roi"],
-        request=RoiInputsSchema,
+        request=RoiInputsSerializer,
         responses={200: RoiResultSchema},
         examples=[
             OpenApiExample(
@@ -100,13 +159,6 @@ class RoiEvaluateView(StatelessAPIView):
         ],
     )
     def post(self, request):
-        try:
-            inputs = roi.parse_inputs(request.data)
-        except roi.RoiInputError as exc:
-            # The API's convention for an error about the body as a whole is field null.
-            errors = [
-                {**e, "field": None if e["field"] == "non_field_errors" else e["field"]}
-                for e in exc.errors
-            ]
-            return validation_error_response(errors)
-        return Response(roi.evaluate(inputs).as_dict())
+        serializer = RoiInputsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(roi.evaluate(serializer.inputs()).as_dict())

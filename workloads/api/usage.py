@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from pydantic import TypeAdapter
 from rest_framework import serializers, status
-from rest_framework.exceptions import UnsupportedMediaType
-from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
+from teams.api.parsers import RawJSONParser, raw_body
 from teams.api.views import TeamAPIView
 from workloads.services.usage import usage_ingest
-from workloads.usage_ingest import MAX_ERRORS_LISTED, UsageInputError
-
-MAX_BODY_BYTES = 16 * 2**20  # 5,000 generous records fit with room to spare
-
-
-class RawJSONParser(BaseParser):
-    """Leaves the body alone: the view validates the bytes in one fast pass."""
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return None
-
+from workloads.usage_ingest import MAX_ERRORS_LISTED, MAX_RECORDS, UsageIn, UsageInputError
 
 _RECORD_EXAMPLE = {
     "workload": "ticket-classifier",
@@ -41,15 +29,58 @@ _RECORD_EXAMPLE = {
 }
 
 
-def _require_utf8_json(request) -> None:
-    # The body bypasses DRF's parsers (see RawJSONParser), so check what they would have.
-    django_request = request._request
-    charset = django_request.content_params.get("charset", "utf-8").lower()
-    if django_request.content_type != "application/json" or charset not in ("utf-8", "utf8"):
-        raise UnsupportedMediaType(
-            request.content_type or "(none)",
-            detail="Send the records as JSON: Content-Type: application/json (UTF-8).",
-        )
+def _openapi(node: object) -> object:
+    """pydantic's JSON Schema (2020-12) in the schema's OpenAPI 3.0 terms: `nullable` instead
+    of a null alternative, boolean exclusive bounds, no titles."""
+    if isinstance(node, list):
+        return [_openapi(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _openapi(value) for key, value in node.items() if key != "title"}
+    if "properties" in node:
+        out["properties"] = {name: _openapi(value) for name, value in node["properties"].items()}
+    options = out.get("anyOf", [])
+    if len(options) == 2 and {"type": "null"} in options:
+        del out["anyOf"]
+        out = {**next(o for o in options if o != {"type": "null"}), **out, "nullable": True}
+        if "enum" in out:  # an enum allows null only by listing it (OpenAPI 3.0.3)
+            out["enum"] = [*out["enum"], None]
+    for bound in ("Maximum", "Minimum"):
+        if not isinstance(out.get(f"exclusive{bound}", True), bool):
+            out[bound.lower()] = out.pop(f"exclusive{bound}")
+            out[f"exclusive{bound}"] = True
+    return out
+
+
+# The request schema is the validator's own (usage_ingest.UsageIn), not a description of it.
+RECORD_SCHEMA = _openapi(TypeAdapter(UsageIn).json_schema())
+BODY_SCHEMA = {
+    "oneOf": [
+        RECORD_SCHEMA,
+        {
+            "type": "object",
+            "properties": {
+                "records": {
+                    "type": "array",
+                    "items": RECORD_SCHEMA,
+                    "minItems": 1,
+                    "maxItems": MAX_RECORDS,
+                }
+            },
+            "required": ["records"],
+            "additionalProperties": False,
+        },
+    ]
+}
+
+
+class UsageErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(
+        allow_null=True,
+        help_text="the record's position (0 for a single record); null for the body as a whole",
+    )
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
 
 
 class UsageView(TeamAPIView):
@@ -67,44 +98,19 @@ class UsageView(TeamAPIView):
             "without an offset they are taken as UTC. Periods end after they start and span at "
             "most 31 days. Each workload that gains records is re-assessed shortly after."
         ),
-        request=inline_serializer(
-            "UsageRecord",
-            {
-                "workload": serializers.SlugField(),
-                "period_start": serializers.DateTimeField(),
-                "period_end": serializers.DateTimeField(),
-                "requests": serializers.IntegerField(min_value=0),
-                "input_tokens": serializers.IntegerField(min_value=0),
-                "output_tokens": serializers.IntegerField(min_value=0),
-                "approach": serializers.ChoiceField(
-                    ["prompt", "fine-tune", "hybrid", "rag"], required=False
-                ),
-                "model": serializers.CharField(required=False, max_length=200),
-                "latency_p50_ms": serializers.FloatField(required=False, min_value=0),
-                "latency_p99_ms": serializers.FloatField(required=False, min_value=0),
-                "format_errors": serializers.IntegerField(required=False, min_value=0),
-                "cost_usd": serializers.FloatField(required=False, min_value=0),
-                "id": serializers.CharField(required=False, max_length=100),
-            },
-        ),
+        request={"application/json": BODY_SCHEMA},
         responses={
             201: inline_serializer(
                 "UsageAccepted",
                 {"accepted": serializers.IntegerField(), "duplicates": serializers.IntegerField()},
             ),
-            415: inline_serializer(
-                "UsageWrongMediaType",
-                {
-                    "detail": serializers.CharField(),
-                    "errors": serializers.ListField(child=serializers.DictField()),
-                },
-            ),
-            400: inline_serializer(
-                "UsageErrors",
-                {
-                    "detail": serializers.CharField(),
-                    "errors": serializers.ListField(child=serializers.DictField()),
-                },
+            400: OpenApiResponse(
+                inline_serializer(
+                    "UsageErrors",
+                    {"detail": serializers.CharField(), "errors": UsageErrorSerializer(many=True)},
+                ),
+                description="Invalid records: each error names its record and field; nothing "
+                "was stored.",
             ),
         },
         examples=[
@@ -134,19 +140,8 @@ class UsageView(TeamAPIView):
         ],
     )
     def post(self, request):
-        _require_utf8_json(request)
-        # Read the stream ourselves: 5,000 records can exceed DATA_UPLOAD_MAX_MEMORY_SIZE, which
-        # is sized for forms; this endpoint has its own limit.
-        stream = request.stream
-        body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-        if len(body) > MAX_BODY_BYTES:
-            detail = f"The body exceeds {MAX_BODY_BYTES // 2**20} MB: send smaller batches."
-            return Response(
-                {"detail": detail, "errors": [{"index": None, "field": None, "message": detail}]},
-                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
         try:
-            result = usage_ingest(team=self.team, body=body)
+            result = usage_ingest(team=self.team, body=raw_body(request))
         except UsageInputError as exc:
             errors = exc.errors
             detail = "Invalid input."

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from teams.api.serializers import ClosedModelSerializer, ClosedSerializer
 from teams.api.views import TeamAPIView
-from workloads.models import Workload
+from workloads.api.flags import SwitchFlagSerializer
+from workloads.api.roi import RoiInputField
+from workloads.models import DESCRIPTION_MAX_LENGTH, Approach, Assessment, Workload
 from workloads.selectors import workload_live_summary
-from workloads.services.workloads import WORKLOAD_FIELDS, workload_create, workload_update
+from workloads.services.workloads import (
+    NOT_PARAMETERS,
+    PARAMETER_SPECS,
+    POLICY_IS_A_FIELD,
+    WORKLOAD_FIELDS,
+    slug_problem,
+    workload_create,
+    workload_update,
+)
 
 PARAMETERS_HELP = (
     "ROI inputs under their SPEC §8 names (see POST /api/v1/roi/evaluate), all optional: "
@@ -23,34 +33,43 @@ PARAMETERS_HELP = (
 )
 
 
-class WorkloadSerializer(serializers.ModelSerializer):
-    """Shapes and types only; the rules (slug, choices, §8 parameters) are the service's."""
+class WorkloadParametersSerializer(ClosedSerializer):
+    """The workload's §8 parameters, each under the engine's rules; null means "not set" (on
+    PATCH: remove it). Out, the stored parameters as they are (never null)."""
 
-    parameters = serializers.DictField(required=False, help_text=PARAMETERS_HELP)
+    def get_fields(self) -> dict:
+        return {
+            spec.name: RoiInputField(spec, as_json=True, required=False, allow_null=True)
+            for spec in PARAMETER_SPECS
+        }
+
+    def to_representation(self, instance: dict) -> dict:
+        return dict(instance)
+
+    def unknown_field_error(self, name: str) -> str:
+        return POLICY_IS_A_FIELD if name in NOT_PARAMETERS else super().unknown_field_error(name)
+
+
+class WorkloadSerializer(ClosedModelSerializer):
+    """A workload; on create, its slug must be free in the team of the view in `context`."""
+
+    parameters = WorkloadParametersSerializer(required=False, help_text=PARAMETERS_HELP)
 
     class Meta:
         model = Workload
         fields = [*WORKLOAD_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
-        # Uniqueness and choices are checked by the service, with the team it knows.
+        # The slug's rules (free in the team, not reserved) are validate_slug's.
         validators: list = []
         extra_kwargs = {
             "slug": {"validators": []},
-            "current_approach": {"help_text": "prompt | fine-tune | hybrid | rag"},
-            "policy": {"help_text": "sla_roi | checklists | flowchart"},
+            "description": {"max_length": DESCRIPTION_MAX_LENGTH},
         }
 
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
-        errors = {name: ["Unknown field."] for name in sorted(set(data) - set(WORKLOAD_FIELDS))}
-        try:
-            value = super().to_internal_value(data)
-        except ValidationError as exc:
-            errors.update(exc.detail)
-        if errors:
-            raise ValidationError(errors)
-        return value
+    def validate_slug(self, slug: str) -> str:
+        if problem := slug_problem(self.context["view"].team, slug):
+            raise ValidationError(problem)
+        return slug
 
 
 EXAMPLE = {
@@ -74,8 +93,13 @@ EXAMPLE = {
 def _service_call(call, **kwargs) -> Workload:
     try:
         return call(**kwargs)
-    except DjangoValidationError as exc:
+    except DjangoValidationError as exc:  # a concurrent create of the same slug won the race
         raise ValidationError(exc.message_dict) from None
+
+
+def _set(parameters: dict) -> dict:
+    # null means "not set": on create, the same as leaving it out.
+    return {name: value for name, value in parameters.items() if value is not None}
 
 
 class WorkloadListView(TeamAPIView):
@@ -86,7 +110,12 @@ class WorkloadListView(TeamAPIView):
     def get_queryset(self):
         return Workload.objects.for_team(self.team).order_by("name", "pk")
 
-    @extend_schema(operation_id="workloads_list", summary="List workloads", tags=["workloads"])
+    @extend_schema(
+        operation_id="workloads_list",
+        summary="List workloads",
+        tags=["workloads"],
+        responses={200: WorkloadSerializer(many=True)},
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -94,15 +123,37 @@ class WorkloadListView(TeamAPIView):
     @extend_schema(
         summary="Create a workload",
         tags=["workloads"],
+        responses={201: WorkloadSerializer},
         examples=[OpenApiExample("JSON classifier", value=EXAMPLE, request_only=True)],
     )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workload = _service_call(
-            workload_create, team=self.team, data=serializer.validated_data, actor=self.actor
-        )
+        data = dict(serializer.validated_data)
+        data["parameters"] = _set(data.get("parameters", {}))
+        workload = _service_call(workload_create, team=self.team, actor=self.actor, **data)
         return Response(self.get_serializer(workload).data, status=status.HTTP_201_CREATED)
+
+
+class _AssessmentError(serializers.Serializer):
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class AssessmentSerializer(serializers.Serializer):
+    """The API shape of an assessment (`assessment_as_dict`), for the schema."""
+
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    reason = serializers.ChoiceField(Assessment.Reason.choices)
+    current_approach = serializers.ChoiceField(Approach.choices)
+    recommendation = serializers.ChoiceField(
+        Approach.choices, allow_null=True, help_text="null when the inputs were incomplete"
+    )
+    observed = serializers.DictField(help_text="What usage showed over the trailing window.")
+    inputs = serializers.DictField(help_text="The §8 inputs used (see POST /api/v1/roi/evaluate).")
+    outputs = serializers.DictField(help_text="The §8 outputs; empty when the inputs were invalid.")
+    errors = _AssessmentError(many=True, help_text="Why the inputs were invalid, if they were.")
 
 
 class WorkloadDetailSerializer(WorkloadSerializer):
@@ -113,22 +164,30 @@ class WorkloadDetailSerializer(WorkloadSerializer):
 
     class Meta(WorkloadSerializer.Meta):
         fields = [*WorkloadSerializer.Meta.fields, "latest_assessment", "open_flags"]
+        # The slug names the workload in usage records and API clients: it never changes.
         read_only_fields = [
             *WorkloadSerializer.Meta.read_only_fields,
+            "slug",
             "latest_assessment",
             "open_flags",
         ]
+        extra_kwargs = {"description": {"max_length": DESCRIPTION_MAX_LENGTH}}
+
+    def unknown_field_error(self, name: str) -> str:
+        if name == "slug":
+            return "The slug cannot change: usage records and API clients refer to it."
+        return super().unknown_field_error(name)
 
     def _summary(self, workload: Workload) -> dict:
         if getattr(self, "_live", None) is None:
             self._live = workload_live_summary(workload)
         return self._live
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(AssessmentSerializer(allow_null=True))
     def get_latest_assessment(self, workload: Workload) -> dict | None:
         return self._summary(workload)["latest_assessment"]
 
-    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    @extend_schema_field(SwitchFlagSerializer(many=True))
     def get_open_flags(self, workload: Workload) -> list:
         return self._summary(workload)["open_flags"]
 
@@ -167,7 +226,6 @@ class WorkloadDetailView(TeamAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if "parameters" in data:
-            merged = {**workload.parameters, **data["parameters"]}
-            data["parameters"] = {k: v for k, v in merged.items() if v is not None}
-        workload = _service_call(workload_update, workload=workload, data=data, actor=self.actor)
+            data["parameters"] = _set({**workload.parameters, **data["parameters"]})
+        workload = workload_update(workload=workload, actor=self.actor, **data)
         return Response(self.get_serializer(workload).data)

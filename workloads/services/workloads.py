@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from evaluations.pricing import DEFAULT_FT_MULTIPLIER
 from workloads import roi
-from workloads.models import Assessment, Workload, Worksheet
+from workloads.models import Approach, Assessment, Policy, Workload, Worksheet
 from workloads.selectors import price_inputs
 from workloads.services.assessments import assessment_request
 
@@ -26,6 +26,10 @@ WORKLOAD_FIELDS = (
     "slug", "name", "description", "current_approach", "policy", "model", "ft_model",
     "parameters",
 )  # fmt: skip
+# What can change after creation: everything but the slug, which usage and clients refer to.
+EDITABLE_FIELDS = WORKLOAD_FIELDS[1:]
+POLICY_IS_A_FIELD = "The decision policy is the workload's `policy` field."
+SLUG_IS_FIXED = "The slug cannot change: usage records and API clients refer to it."
 # Inputs a workload never stores as parameters: the policy is a field of its own.
 NOT_PARAMETERS = frozenset({"policy"})
 PARAMETER_SPECS = tuple(spec for spec in roi.FIELDS if spec.name not in NOT_PARAMETERS)
@@ -40,8 +44,7 @@ def validate_parameters(parameters: object) -> dict:
     if not isinstance(parameters, dict):
         raise ValidationError({"parameters": ["Expected an object of ROI inputs."]})
     errors = {
-        f"parameters.{name}": ["The decision policy is the workload's `policy` field."]
-        for name in NOT_PARAMETERS & parameters.keys()
+        f"parameters.{name}": [POLICY_IS_A_FIELD] for name in NOT_PARAMETERS & parameters.keys()
     }
     given = {k: v for k, v in parameters.items() if k not in NOT_PARAMETERS}
     # Stand-ins for absent required inputs, so that only the given values are judged.
@@ -61,32 +64,50 @@ def validate_parameters(parameters: object) -> dict:
 RESERVED_SLUGS = frozenset({"new"})
 
 
-def _apply(workload: Workload, data: dict) -> Workload:
-    unknown = sorted(set(data) - set(WORKLOAD_FIELDS))
-    if unknown:
-        raise ValidationError({name: ["Unknown field."] for name in unknown})
-    errors: dict[str, list[str]] = {}
-    if data.get("slug") in RESERVED_SLUGS:
-        errors["slug"] = [f"'{data['slug']}' is reserved: choose another slug."]
-    for name, value in data.items():
+def slug_problem(team, slug: str) -> str | None:
+    """Why `slug` cannot name a new workload of `team` (reserved, or taken), or None."""
+    if slug in RESERVED_SLUGS:
+        return f"'{slug}' is reserved: choose another slug."
+    if Workload.objects.for_team(team).filter(slug=slug).exists():
+        return f"A workload with the slug '{slug}' already exists."
+    return None
+
+
+def workload_clean(*, team, data: dict, workload: Workload | None = None) -> dict:
+    """Raw workload fields (a form's, demo data) checked against every rule and returned ready
+    for `workload_create` (`workload` None) or `workload_update`: known fields only, a free and
+    unreserved slug that never changes, choices and lengths, §8 parameters as JSON numbers.
+    Raises ValidationError listing every problem at once. (The API's serializer applies the
+    same rules itself.)"""
+    errors: dict[str, list[str]] = {
+        name: ["Unknown field."] for name in sorted(set(data) - set(WORKLOAD_FIELDS))
+    }
+    values: dict = {}
+    for name in WORKLOAD_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
         if name == "parameters":
             try:
                 value = validate_parameters(value)
             except ValidationError as exc:
                 errors.update(exc.message_dict)
                 continue
-        setattr(workload, name, value.strip() if isinstance(value, str) else value)
-    taken = Workload.objects.for_team(workload.team).filter(slug=workload.slug)
-    if "slug" not in errors and taken.exclude(pk=workload.pk).exists():
-        errors["slug"] = [f"A workload with the slug '{workload.slug}' already exists."]
+        values[name] = value.strip() if isinstance(value, str) else value
+    if workload is not None:
+        if values.pop("slug", workload.slug) != workload.slug:
+            errors["slug"] = [SLUG_IS_FIXED]
+    elif "slug" in values and (problem := slug_problem(team, values["slug"])):
+        errors["slug"] = [problem]
+    current = {} if workload is None else {f: getattr(workload, f) for f in WORKLOAD_FIELDS}
+    probe = Workload(team=team, **{**current, **values})
     try:
-        # Constraints: the slug is checked above by name; choices by the field validation.
-        workload.full_clean(exclude=list(errors), validate_constraints=False)
+        probe.full_clean(exclude=list(errors), validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    return workload
+    return values
 
 
 def _save(workload: Workload) -> Workload:
@@ -98,33 +119,47 @@ def _save(workload: Workload) -> Workload:
     return workload
 
 
-def workload_create(*, team, data: dict, actor=None) -> Workload:
-    """Create a workload from WORKLOAD_FIELDS (slug, name and model required)."""
-    workload = _apply(Workload(team=team), data)
+def workload_create(
+    *,
+    team,
+    slug: str,
+    name: str,
+    model: str,
+    description: str = "",
+    current_approach: str = Approach.PROMPT,
+    policy: str = Policy.SLA_ROI,
+    ft_model: str = "",
+    parameters: dict | None = None,
+    actor=None,
+) -> Workload:
+    """Create a workload from checked values (`workload_clean`, or the API's serializer) and
+    ask for its first assessment."""
+    workload = Workload(
+        team=team, slug=slug, name=name, model=model, description=description,
+        current_approach=current_approach, policy=policy, ft_model=ft_model,
+        parameters=parameters or {},
+    )  # fmt: skip
     workload = _save(workload)
     assessment_request(workload=workload, reason=Assessment.Reason.PARAMETERS)
     return workload
 
 
-def workload_update(*, workload: Workload, data: dict, actor=None) -> Workload:
-    """Change the given fields; `parameters`, when given, replaces the stored object (and the
-    change is recorded: who, when).
-
-    The slug cannot change: usage records and API clients refer to the workload by it.
-    """
-    return _update(workload, data, actor=actor, source=None)
+def workload_update(*, workload: Workload, actor=None, **changes) -> Workload:
+    """Change the given EDITABLE_FIELDS to checked values; `parameters`, when given, replaces
+    the stored object (and the change is recorded: who, when). The slug never changes."""
+    return _update(workload, changes, actor=actor, source=None)
 
 
-def _update(workload: Workload, data: dict, *, actor, source: Worksheet | None) -> Workload:
-    if "slug" in data and data["slug"] != workload.slug:
-        raise ValidationError(
-            {"slug": ["The slug cannot change: usage records and API clients refer to it."]}
-        )
+def _update(workload: Workload, changes: dict, *, actor, source: Worksheet | None) -> Workload:
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise TypeError(f"Not editable workload fields: {', '.join(unknown)}")
     before = dict(workload.parameters)
-    workload = _apply(workload, data)
+    for name, value in changes.items():
+        setattr(workload, name, value)
     now = timezone.now()
     workload.updated_at = now
-    if source is not None or ("parameters" in data and workload.parameters != before):
+    if source is not None or ("parameters" in changes and workload.parameters != before):
         workload.parameters_changed_at = now
         workload.parameters_changed_by = actor if getattr(actor, "pk", None) else None
         workload.parameters_from = source

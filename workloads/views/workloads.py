@@ -15,7 +15,12 @@ from teams.scoping import team_view
 from workloads import roi, selectors
 from workloads.forms import WorkloadForm, sections
 from workloads.models import Workload
-from workloads.services.workloads import PARAMETER_SPECS, workload_create, workload_update
+from workloads.services.workloads import (
+    PARAMETER_SPECS,
+    workload_clean,
+    workload_create,
+    workload_update,
+)
 from workloads.views.roi_display import input_text, live_results, results_context
 
 # The sections of a workload page: (url name, tab, title).
@@ -48,9 +53,8 @@ def workload_create_view(request: HttpRequest) -> HttpResponse:
     form = WorkloadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            workload = workload_create(
-                team=request.team, data=form.service_data(), actor=request.user
-            )
+            values = workload_clean(team=request.team, data=form.service_data())
+            workload = workload_create(team=request.team, actor=request.user, **values)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -67,7 +71,8 @@ def workload_edit(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            workload_update(workload=workload, data=form.service_data(), actor=request.user)
+            values = workload_clean(team=request.team, data=form.service_data(), workload=workload)
+            workload_update(workload=workload, actor=request.user, **values)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
