@@ -11,12 +11,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
+from decisions import madr
 from decisions.models import DecisionConflict, DecisionRecord, DecisionStatus
 from decisions.selectors import decision_for_team, decision_search, decisions_with_related
 from decisions.serializers import (
@@ -29,6 +30,7 @@ from decisions.services.exports import decision_export_markdown
 from decisions.services.records import decision_create, decision_update
 from decisions.services.status import decision_transition
 from teams.api.errors import error_body, flatten_errors
+from teams.api.serializers import CharField, ChoiceField
 from teams.api.views import TeamAPIView
 from workloads.models import Approach
 
@@ -101,27 +103,33 @@ class DecisionAPIView(TeamAPIView):
         return Response(DecisionSerializer(fresh).data, status=code)
 
 
+class ExportParamsSerializer(serializers.Serializer):
+    format = ChoiceField(choices=madr.FLAVORS, default="madr4")
+
+
+class DecisionFilterSerializer(serializers.Serializer):
+    """The decision log's filters; a value outside them is a 400, not an empty page."""
+
+    status = ChoiceField(choices=DecisionStatus.choices, required=False)
+    approach = ChoiceField(choices=Approach.choices, required=False)
+    workload = CharField(required=False, max_length=60, help_text="Workload slug")
+    q = CharField(
+        required=False, max_length=200, help_text="Text search (title, context, justification…)"
+    )
+
+
 class DecisionListView(DecisionAPIView):
     @extend_schema(
         summary="List decision records",
         description="The team's decision log, newest number first, filtered and searched.",
-        parameters=[
-            OpenApiParameter("status", enum=DecisionStatus.values),
-            OpenApiParameter("approach", enum=Approach.values),
-            OpenApiParameter("workload", description="Workload slug"),
-            OpenApiParameter("q", description="Text search (title, context, justification…)"),
-        ],
+        parameters=[DecisionFilterSerializer],
         responses={200: DecisionSerializer(many=True)},
     )
     def get(self, request):
-        params = request.query_params
-        queryset = decision_search(
-            team=self.team,
-            status=params.get("status", ""),
-            approach=params.get("approach", ""),
-            workload=params.get("workload", ""),
-            q=params.get("q", ""),
-        )
+        # A plain dict: DRF reads an empty value of a QueryDict as "not given".
+        filters = DecisionFilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        queryset = decision_search(team=self.team, **filters.validated_data)
         page = self.paginate_queryset(decisions_with_related(queryset))
         return self.get_paginated_response(DecisionSerializer(page, many=True).data)
 
@@ -212,13 +220,13 @@ class DecisionExportView(DecisionAPIView):
         summary="The decision as a markdown file (MADR 4, Nygard or Log4brains)",
         description="`madr4` (default): YAML front matter with MADR's fields and Crossover's "
         "under `crossover:`; `nygard`: what adr-tools reads; `log4brains`: MADR 2's header list.",
-        parameters=[OpenApiParameter("format", enum=["madr4", "nygard", "log4brains"])],
+        parameters=[ExportParamsSerializer],
         responses={(200, "text/markdown"): OpenApiTypes.STR},
     )
     def get(self, request, number: int):
-        flavor = request.query_params.get("format", "madr4")
-        if flavor not in ("madr4", "nygard", "log4brains"):
-            raise ValidationError({"format": ["Use one of madr4, nygard, log4brains."]})
+        params = ExportParamsSerializer(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        flavor = params.validated_data["format"]
         name, text = decision_export_markdown(self.get_decision(number), flavor)
         response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'

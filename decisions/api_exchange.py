@@ -24,12 +24,11 @@ from rest_framework import serializers, status
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 
-from decisions import madr
-from decisions.api import DecisionAPIView, FlavorNegotiation
+from decisions.api import DecisionAPIView, ExportParamsSerializer, FlavorNegotiation
 from decisions.models import DecisionStatus
 from decisions.services import archives, exports, imports
 from teams.api.errors import error_body
-from teams.api.parsers import read_limited
+from teams.api.parsers import raw_body, read_limited
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
@@ -66,10 +65,6 @@ class ImportParamsSerializer(serializers.Serializer):
         help_text="The file's name, for a text/markdown body (it gives the number and the "
         "identity a re-import matches).",
     )
-
-
-class ExportParamsSerializer(serializers.Serializer):
-    format = serializers.ChoiceField(choices=madr.FLAVORS, default="madr4")
 
 
 class ImportedFileSerializer(serializers.Serializer):
@@ -122,7 +117,7 @@ class DecisionImportView(DecisionAPIView):
         request={
             "multipart/form-data": _UPLOAD,
             "application/zip": OpenApiTypes.BINARY,
-            "text/markdown": OpenApiTypes.STR,
+            "text/markdown": OpenApiTypes.BINARY,  # a file's bytes, as the zip is
         },
         responses={
             200: ImportReportSerializer,
@@ -203,11 +198,11 @@ class DecisionImportView(DecisionAPIView):
                 return _refused("Send the files in the multipart field 'files'.")
             return [(upload.name, upload.read()) for upload in found]
         if media in ZIP_TYPES:
-            return [(filename or "upload.zip", request.data)]
+            return [(filename or "upload.zip", raw_body(request))]
         if media == "text/markdown":
             if not filename:
                 return _refused("Name the file: ?filename=0001-use-x.md.")
-            return [(filename, request.data)]
+            return [(filename, raw_body(request))]
         return _refused("Send a zip, a markdown file or a multipart form with 'files'.")
 
 
@@ -223,7 +218,8 @@ class DecisionExportZipView(DecisionAPIView):
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
     )
     def get(self, request):
-        params = ExportParamsSerializer(data=request.query_params)
+        # A plain dict: DRF reads an empty value of a QueryDict as "not given" (the default).
+        params = ExportParamsSerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         flavor = params.validated_data["format"]
         data = exports.decisions_export_zip(team=self.team, flavor=flavor)

@@ -11,6 +11,7 @@ from rest_framework.fields import empty
 
 from decisions import madr, triggers
 from decisions.models import DecisionRecord
+from teams.api.serializers import CharField
 from workloads.models import Workload
 
 BLANK = "Must not be blank."
@@ -25,7 +26,7 @@ MAX_ITEMS = 100  # items of one list
 MAX_THRESHOLD = 10**15
 
 
-class LineField(serializers.CharField):
+class LineField(CharField):
     """One line of text: runs of whitespace (newlines included) become one space."""
 
     def __init__(self, **kwargs):
@@ -37,7 +38,7 @@ class LineField(serializers.CharField):
         return " ".join(super().to_internal_value(data).split())
 
 
-class MarkdownField(serializers.CharField):
+class MarkdownField(CharField):
     """Markdown text with Unix line ends; blank is allowed."""
 
     def __init__(self, max_length: int = MAX_TEXT, **kwargs):
@@ -50,13 +51,10 @@ class MarkdownField(serializers.CharField):
 
 
 class IsoDateField(serializers.DateField):
-    """A YYYY-MM-DD date; an empty string is no date."""
+    """A YYYY-MM-DD date (no date is null: the form sends null for an empty input)."""
 
     def __init__(self, **kwargs):
         super().__init__(input_formats=["iso-8601"], **kwargs)
-
-    def run_validation(self, data=empty):
-        return super().run_validation(None if data == "" else data)
 
     def to_internal_value(self, value):
         try:
@@ -139,7 +137,10 @@ class WorkloadField(serializers.SlugRelatedField):
     """A workload of the team, by slug."""
 
     def __init__(self, **kwargs):
-        messages = {"does_not_exist": "No workload '{value}' in this team."}
+        messages = {
+            "does_not_exist": "No workload '{value}' in this team.",
+            "blank": "Give a workload's slug, or null for none.",
+        }
         super().__init__(
             slug_field="slug", queryset=Workload.objects.none(), allow_null=True,
             required=False, error_messages=messages, **kwargs,
@@ -147,6 +148,12 @@ class WorkloadField(serializers.SlugRelatedField):
 
     def get_queryset(self):
         return Workload.objects.for_team(self.context["team"])
+
+    def run_validation(self, data=empty):
+        # DRF's related fields read "" as null; the published schema says a slug or null.
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         # As CharField does: a NUL cannot be a slug, and PostgreSQL refuses it in a query.

@@ -54,7 +54,7 @@ def posted_data(post, *, frozen: bool) -> dict:
         data.update(
             {
                 "title": post.get("title", ""),
-                "date": post.get("date", ""),
+                "date": post.get("date", "").strip() or None,
                 "decision_makers": _split(post.get("decision_makers", ""), ","),
                 "consulted": _split(post.get("consulted", ""), ","),
                 "informed": _split(post.get("informed", ""), ","),

@@ -39,6 +39,7 @@ from decisions.fields import (
 )
 from decisions.models import EVIDENCE_KINDS, DecisionRecord, DecisionStatus, EvidenceKind
 from teams.api.errors import flatten_errors
+from teams.api.serializers import CharField, ChoiceField, ClosedSerializer
 from workloads.models import Approach
 
 _READ_ONLY_FIELDS = ("number", "code", "needs_revisit", "revisit_reasons", "created_at",
@@ -79,28 +80,33 @@ class IndexedListSerializer(serializers.ListSerializer):
             raise serializers.ValidationError(detail) from None
 
 
-class StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not declare: a misspelt field must not be dropped silently."""
+class StrictSerializer(ClosedSerializer):
+    """Refuses keys it does not declare (a misspelt field must not be dropped silently), and the
+    schema says so; list items' errors are indexed."""
 
     class Meta:
         list_serializer_class = IndexedListSerializer
+
+    def unknown_field_error(self, name: str) -> str:
+        return self.unknown_message(name)
 
     def unknown_message(self, key: str) -> str:
         return "Unknown field."
 
     def to_internal_value(self, data):
         errors = {}
-        if isinstance(data, Mapping):
-            unknown = sorted(str(key) for key in data if key not in self.fields)
-            errors = {key: [self.unknown_message(key)] for key in unknown}
-            if self.root is not self and getattr(self.root, "partial", False):
-                # DRF skips required keys under a partial update, nested ones included; but a
-                # PATCH replaces a list whole, and each item still needs its required keys.
-                errors.update(
-                    (name, [field.error_messages["required"]])
-                    for name, field in self.fields.items()
-                    if field.required and name not in data
-                )
+        if (
+            isinstance(data, Mapping)
+            and self.root is not self
+            and getattr(self.root, "partial", False)
+        ):
+            # DRF skips required keys under a partial update, nested ones included; but a PATCH
+            # replaces a list whole, and each item still needs its required keys.
+            errors = {
+                name: [field.error_messages["required"]]
+                for name, field in self.fields.items()
+                if field.required and name not in data
+            }
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
@@ -113,7 +119,7 @@ class StrictSerializer(serializers.Serializer):
 class ArgumentSerializer(StrictSerializer):
     """One argument about an option: good, neutral or bad, because of `text`."""
 
-    kind = serializers.ChoiceField(
+    kind = ChoiceField(
         choices=madr.ARGUMENT_KINDS, error_messages=_choices("kind", madr.ARGUMENT_KINDS)
     )
     text = LineField(max_length=MAX_ARGUMENT)
@@ -140,10 +146,10 @@ class OptionSerializer(StrictSerializer):
 class TriggerSerializer(StrictSerializer):
     """A revisit trigger: `monthly_requests > 100000`."""
 
-    metric = serializers.ChoiceField(
+    metric = ChoiceField(
         choices=list(triggers.METRICS), error_messages=_choices("metric", triggers.METRICS)
     )
-    comparator = serializers.ChoiceField(
+    comparator = ChoiceField(
         choices=list(triggers.COMPARATORS),
         error_messages=_choices("comparator", triggers.COMPARATORS),
     )
@@ -155,14 +161,14 @@ class EvidenceRefSerializer(StrictSerializer):
     workload + version for a worksheet, workload + created_at for an assessment). Validates to
     the evidence object itself."""
 
-    kind = serializers.ChoiceField(
+    kind = ChoiceField(
         choices=EvidenceKind.choices, error_messages=_choices("evidence kind", EVIDENCE_KINDS)
     )
     id = serializers.IntegerField(required=False, min_value=1)
-    workload = serializers.CharField(required=False, max_length=100)
+    workload = CharField(required=False, max_length=100)
     version = serializers.IntegerField(required=False, min_value=1)
     created_at = serializers.DateTimeField(required=False)
-    label = serializers.CharField(required=False, help_text="Ignored: the label is computed.")
+    label = CharField(required=False, help_text="Ignored: the label is computed.")
 
     def validate(self, attrs):
         spec = EVIDENCE_KINDS[attrs["kind"]]
@@ -201,7 +207,7 @@ class DecisionWriteSerializer(StrictSerializer):
     consequences = MarkdownField()
     confirmation = MarkdownField()
     more_information = MarkdownField()
-    approach = serializers.ChoiceField(
+    approach = ChoiceField(
         choices=Approach.choices, allow_blank=True, allow_null=True, required=False,
         error_messages=_choices("approach", Approach.values),
     )  # fmt: skip
@@ -210,7 +216,7 @@ class DecisionWriteSerializer(StrictSerializer):
     revisit_triggers = _list_of(TriggerSerializer)
     review_by = IsoDateField(required=False, allow_null=True)
     supersedes = DecisionRefsField(help_text="Numbers of the decisions this one replaces.")
-    note = serializers.CharField(
+    note = CharField(
         max_length=300, allow_blank=True, required=False, help_text="Why: kept with the revision."
     )
 
@@ -316,11 +322,11 @@ def _line(value) -> str:
 class TransitionSerializer(StrictSerializer):
     """A move along the status machine; `context["decision"]` is the record that moves."""
 
-    status = serializers.ChoiceField(
+    status = ChoiceField(
         choices=DecisionStatus.choices, error_messages=_choices("status", DecisionStatus.values)
     )
     superseded_by = DecisionRefsField(help_text="When superseding: the successors' numbers.")
-    note = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    note = CharField(max_length=300, allow_blank=True, required=False)
 
     def validate(self, attrs) -> dict:
         successors = attrs.get("superseded_by") or []
@@ -340,7 +346,7 @@ class RevisitClearSerializer(StrictSerializer):
     """Someone revisited the decision and keeps it, optionally with a new review-by date."""
 
     review_by = IsoDateField(required=False, allow_null=True)
-    note = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    note = CharField(max_length=300, allow_blank=True, required=False)
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -349,12 +355,12 @@ class RevisitClearSerializer(StrictSerializer):
 class EvidenceItemSerializer(serializers.Serializer):
     """A piece of evidence a decision cites: its kind, id, natural key and label."""
 
-    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    kind = ChoiceField(choices=EvidenceKind.choices)
     id = serializers.IntegerField(source="target.pk")
-    workload = serializers.CharField(source="ref.workload")
+    workload = CharField(source="ref.workload")
     version = serializers.IntegerField(source="ref.version", required=False)
     created_at = serializers.DateTimeField(source="ref.created_at", required=False)
-    label = serializers.CharField()
+    label = CharField()
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -362,33 +368,33 @@ class DecisionSerializer(serializers.Serializer):
     decisions.selectors.decisions_with_related)."""
 
     number = serializers.IntegerField()
-    code = serializers.CharField(help_text="ADR-0007")
-    title = serializers.CharField()
-    status = serializers.ChoiceField(choices=DecisionStatus.choices)
-    status_text = serializers.CharField(
+    code = CharField(help_text="ADR-0007")
+    title = CharField()
+    status = ChoiceField(choices=DecisionStatus.choices)
+    status_text = CharField(
         help_text="The status as an imported file wrote it, when Crossover has no such status."
     )
     date = serializers.DateField(allow_null=True, help_text="Null when the source had none.")
-    decision_makers = serializers.ListField(child=serializers.CharField())
-    consulted = serializers.ListField(child=serializers.CharField())
-    informed = serializers.ListField(child=serializers.CharField())
-    context_and_problem_statement = serializers.CharField()
-    decision_drivers = serializers.ListField(child=serializers.CharField())
+    decision_makers = serializers.ListField(child=CharField())
+    consulted = serializers.ListField(child=CharField())
+    informed = serializers.ListField(child=CharField())
+    context_and_problem_statement = CharField()
+    decision_drivers = serializers.ListField(child=CharField())
     considered_options = OptionSerializer(many=True)
-    chosen_option = serializers.CharField()
-    justification = serializers.CharField()
-    consequences = serializers.CharField()
-    confirmation = serializers.CharField()
-    more_information = serializers.CharField()
+    chosen_option = CharField()
+    justification = CharField()
+    consequences = CharField()
+    confirmation = CharField()
+    more_information = CharField()
     approach = NullableChoiceField(choices=Approach.choices, allow_null=True)
-    workload = serializers.CharField(source="workload.slug", allow_null=True)
+    workload = CharField(source="workload.slug", allow_null=True)
     evidence = EvidenceItemSerializer(many=True, source="evidence_links.all")
     revisit_triggers = TriggerSerializer(many=True)
     review_by = serializers.DateField(allow_null=True)
     supersedes = NumbersField()
     superseded_by = NumbersField()
     related = RelatedLinksField(source="*")
-    source_name = serializers.CharField(help_text="The file an imported record came from.")
+    source_name = CharField(help_text="The file an imported record came from.")
     needs_revisit = serializers.BooleanField()
     revisit_reasons = ReasonsField()
     created_at = serializers.DateTimeField()
@@ -420,9 +426,9 @@ class RevisionSerializer(serializers.Serializer):
     """One immutable save of a decision: who, when, why, and the record as it was."""
 
     number = serializers.IntegerField()
-    author = serializers.CharField(source="author.username", allow_null=True)
+    author = CharField(source="author.username", allow_null=True)
     created_at = serializers.DateTimeField()
-    note = serializers.CharField()
+    note = CharField()
     snapshot = SnapshotField()
 
 

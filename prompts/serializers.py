@@ -15,6 +15,14 @@ from prompts import content as prompt_content
 from prompts.checking import SLUG_RE
 from prompts.models import LATEST, Kind
 from prompts.sandbox import MAX_SOURCE_CHARS
+from teams.api.serializers import (
+    BooleanField,
+    CharField,
+    ChoiceField,
+    FloatField,
+    IntegerField,
+    RegexField,
+)
 
 MAX_MESSAGES = 200
 MAX_FEW_SHOT = 500
@@ -27,8 +35,8 @@ PLACEHOLDER_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 RESERVED_SLUGS = frozenset({"new", "import"})  # page URLs under /prompts/
 
 
-def slug_field(max_length: int, **kwargs) -> serializers.RegexField:
-    return serializers.RegexField(
+def slug_field(max_length: int, **kwargs) -> RegexField:
+    return RegexField(
         SLUG_RE.pattern,
         max_length=max_length,
         error_messages={
@@ -38,7 +46,7 @@ def slug_field(max_length: int, **kwargs) -> serializers.RegexField:
     )
 
 
-def label_field(**kwargs) -> serializers.RegexField:
+def label_field(**kwargs) -> RegexField:
     return slug_field(
         50, help_text="production (the default), staging or any slug; `latest` is implicit.",
         **kwargs,
@@ -70,9 +78,9 @@ def check_json_size(value: Any, what: str) -> None:
         raise serializers.ValidationError(f"{what} is larger than {MAX_JSON_BYTES // 1024} KB.")
 
 
-def text_field(max_length: int = MAX_SOURCE_CHARS, **kwargs) -> serializers.CharField:
+def text_field(max_length: int = MAX_SOURCE_CHARS, **kwargs) -> CharField:
     # Whitespace is part of a prompt: never trimmed.
-    return serializers.CharField(max_length=max_length, trim_whitespace=False, **kwargs)
+    return CharField(max_length=max_length, trim_whitespace=False, **kwargs)
 
 
 # Errors -----------------------------------------------------------------------------------------
@@ -85,28 +93,28 @@ ERROR_BODY = {"$ref": "#/components/schemas/Error"}
 
 
 class PromptGateSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField()
-    metric = serializers.CharField(
+    enabled = BooleanField()
+    metric = CharField(
         max_length=100, required=False, allow_blank=True,
         help_text="Benchmark score compared, e.g. accuracy or json_schema_valid.",
     )  # fmt: skip
-    margin = serializers.FloatField(
+    margin = FloatField(
         min_value=0, max_value=1, required=False,
         help_text="How much worse than production's score a version may be (0.02 = 2 points).",
     )  # fmt: skip
 
 
 class PromptGateOutSerializer(PromptGateSerializer):
-    metric = serializers.CharField()
-    margin = serializers.FloatField()
-    enforced = serializers.BooleanField(help_text="False until benchmark runs exist.")
-    explanation = serializers.CharField()
+    metric = CharField()
+    margin = FloatField()
+    enforced = BooleanField(help_text="False until benchmark runs exist.")
+    explanation = CharField()
 
 
 class PromptTemplateWriteSerializer(serializers.Serializer):
     slug = slug_field(100)
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5_000, required=False, allow_blank=True)
+    name = CharField(max_length=200)
+    description = CharField(max_length=5_000, required=False, allow_blank=True)
     tags = serializers.ListField(child=slug_field(50), max_length=MAX_TAGS, required=False)
     protected_labels = serializers.ListField(
         child=label_field(), max_length=MAX_TAGS, required=False,
@@ -130,20 +138,18 @@ class PromptTemplateWriteSerializer(serializers.Serializer):
 
 class PromptTemplateUpdateSerializer(PromptTemplateWriteSerializer):
     slug = None
-    name = serializers.CharField(max_length=200, required=False)
+    name = CharField(max_length=200, required=False)
 
 
 class PromptTemplateSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    name = serializers.CharField()
-    description = serializers.CharField()
-    tags = serializers.ListField(child=serializers.CharField())
-    protected_labels = serializers.ListField(child=serializers.CharField())
+    slug = CharField()
+    name = CharField()
+    description = CharField()
+    tags = serializers.ListField(child=CharField())
+    protected_labels = serializers.ListField(child=CharField())
     gate = PromptGateOutSerializer()
-    latest_version = serializers.IntegerField(allow_null=True)
-    labels = serializers.DictField(
-        child=serializers.IntegerField(), help_text="label → version number"
-    )
+    latest_version = IntegerField(allow_null=True)
+    labels = serializers.DictField(child=IntegerField(), help_text="label → version number")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -155,10 +161,10 @@ class PromptMessageSerializer(serializers.Serializer):
     """A chat message `{role, content}` (content is a template), or a placeholder
     `{type: "placeholder", name}` that takes a list of messages at render time."""
 
-    type = serializers.ChoiceField(choices=["message", "placeholder"], default="message")
-    role = serializers.ChoiceField(choices=prompt_content.ROLES, required=False)
+    type = ChoiceField(choices=["message", "placeholder"], default="message")
+    role = ChoiceField(choices=prompt_content.ROLES, required=False)
     content = text_field(required=False, allow_blank=True)
-    name = serializers.RegexField(
+    name = RegexField(
         PLACEHOLDER_NAME, required=False, help_text="Placeholder name, e.g. history.",
         error_messages={"invalid": "Use letters, digits and _ (e.g. chat_history)."},
     )  # fmt: skip
@@ -188,10 +194,10 @@ class PromptExampleSerializer(serializers.Serializer):
 
 
 class PromptJsonSchemaSerializer(serializers.Serializer):
-    name = serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$")
+    name = RegexField(r"^[A-Za-z0-9_-]{1,64}$")
     schema = serializers.DictField(required=False, help_text="A JSON Schema.")
-    strict = serializers.BooleanField(required=False)
-    description = serializers.CharField(max_length=1_000, required=False)
+    strict = BooleanField(required=False)
+    description = CharField(max_length=1_000, required=False)
 
     def validate_schema(self, value: dict) -> dict:
         check_json(value)
@@ -207,7 +213,7 @@ class PromptJsonSchemaSerializer(serializers.Serializer):
 
 
 class PromptResponseFormatSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["text", "json_object", "json_schema"])
+    type = ChoiceField(choices=["text", "json_object", "json_schema"])
     json_schema = PromptJsonSchemaSerializer(required=False)
 
     def validate(self, attrs: dict) -> dict:
@@ -221,9 +227,9 @@ class PromptResponseFormatSerializer(serializers.Serializer):
 class PromptConfigSerializer(serializers.Serializer):
     """Model parameters, versioned with the prompt. Keys other than these are kept as given."""
 
-    temperature = serializers.FloatField(min_value=0, max_value=2, required=False)
-    top_p = serializers.FloatField(min_value=0, max_value=1, required=False)
-    max_tokens = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+    temperature = FloatField(min_value=0, max_value=2, required=False)
+    top_p = FloatField(min_value=0, max_value=1, required=False)
+    max_tokens = IntegerField(min_value=1, max_value=1_000_000, required=False)
     response_format = PromptResponseFormatSerializer(required=False)
 
     def to_internal_value(self, data: Any) -> dict:
@@ -244,17 +250,17 @@ class AnyJsonObjectField(serializers.DictField):
 
 
 class PromptVersionWriteSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Kind.choices, default="chat")
+    kind = ChoiceField(choices=Kind.choices, default="chat")
     messages = PromptMessageSerializer(many=True, required=False, max_length=MAX_MESSAGES,
                                  help_text="For kind chat.")  # fmt: skip
     text = text_field(required=False, help_text="For kind text.")
-    model = serializers.RegexField(
+    model = RegexField(
         r"^[A-Za-z0-9._:/@+-]+$", max_length=200,
         help_text="Model whose encoding counts the tokens, e.g. gpt-4o-mini.",
     )  # fmt: skip
     config = PromptConfigSerializer(required=False)
     few_shot = PromptExampleSerializer(many=True, required=False, max_length=MAX_FEW_SHOT)
-    commit_message = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    commit_message = CharField(max_length=500, required=False, allow_blank=True)
 
     def validate(self, attrs: dict) -> dict:
         kind = attrs["kind"]
@@ -297,36 +303,36 @@ def _as_detail(errors: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 class PromptReferenceSerializer(serializers.Serializer):
-    reference = serializers.CharField(help_text='As written: "tone@production" or "tone v3".')
-    slug = serializers.CharField()
-    version = serializers.IntegerField()
-    hash = serializers.CharField()
+    reference = CharField(help_text='As written: "tone@production" or "tone v3".')
+    slug = CharField()
+    version = IntegerField()
+    hash = CharField()
 
 
 class PromptVersionSerializer(serializers.Serializer):
-    version = serializers.IntegerField()
-    hash = serializers.CharField(help_text="SHA-256 of the canonical JSON of the content.")
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    version = IntegerField()
+    hash = CharField(help_text="SHA-256 of the canonical JSON of the content.")
+    kind = ChoiceField(choices=Kind.choices)
     messages = serializers.ListField(child=AnyJsonObjectField())
-    text = serializers.CharField()
-    model = serializers.CharField()
+    text = CharField()
+    model = CharField()
     config = AnyJsonObjectField()
     few_shot = PromptExampleSerializer(many=True)
-    commit_message = serializers.CharField()
-    author = serializers.CharField(help_text="A username, or `token <name>`.")
+    commit_message = CharField()
+    author = CharField(help_text="A username, or `token <name>`.")
     created_at = serializers.DateTimeField()
-    static_tokens = serializers.IntegerField(
+    static_tokens = IntegerField(
         help_text="Tokens of the static part (system + few-shot + included prompts)."
     )
-    variables = serializers.ListField(child=serializers.CharField())
-    warnings = serializers.ListField(child=serializers.CharField())
+    variables = serializers.ListField(child=CharField())
+    warnings = serializers.ListField(child=CharField())
     references = PromptReferenceSerializer(many=True, help_text="As resolved when saved.")
-    labels = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(child=CharField())
 
 
 class PromptVersionSavedSerializer(PromptVersionSerializer):
-    created = serializers.BooleanField(help_text="False when the content equals the latest.")
-    detail = serializers.CharField()
+    created = BooleanField(help_text="False when the content equals the latest.")
+    detail = CharField()
 
 
 # Resolve and render -----------------------------------------------------------------------------
@@ -334,7 +340,7 @@ class PromptVersionSavedSerializer(PromptVersionSerializer):
 
 class PromptSelectorSerializer(serializers.Serializer):
     label = label_field(required=False)
-    version = serializers.IntegerField(
+    version = IntegerField(
         min_value=1, max_value=2**31 - 1, required=False, help_text="Instead of a label."
     )
 
@@ -344,25 +350,33 @@ class PromptSelectorSerializer(serializers.Serializer):
         return attrs
 
 
+class PromptQuerySerializer(PromptSelectorSerializer):
+    """The selector as query parameters (`?version=3`): text that is a number."""
+
+    version = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, help_text="Instead of a label."
+    )
+
+
 class ResolvedPromptSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    version = serializers.IntegerField()
-    hash = serializers.CharField()
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    slug = CharField()
+    version = IntegerField()
+    hash = CharField()
+    kind = ChoiceField(choices=Kind.choices)
     messages = serializers.ListField(
         child=AnyJsonObjectField(), required=False, help_text="Chat prompts: references inlined."
     )
-    text = serializers.CharField(required=False, help_text="Text prompts: references inlined.")
-    model = serializers.CharField()
+    text = CharField(required=False, help_text="Text prompts: references inlined.")
+    model = CharField()
     config = AnyJsonObjectField()
     few_shot = PromptExampleSerializer(many=True)
-    variables = serializers.ListField(child=serializers.CharField())
-    labels = serializers.ListField(child=serializers.CharField())
+    variables = serializers.ListField(child=CharField())
+    labels = serializers.ListField(child=CharField())
     resolved = PromptReferenceSerializer(many=True)
 
 
 class PromptTurnSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=prompt_content.ROLES)
+    role = ChoiceField(choices=prompt_content.ROLES)
     content = text_field(max_length=None, allow_blank=True)
 
 
@@ -376,42 +390,42 @@ class PromptRenderSerializer(PromptSelectorSerializer):
 
 
 class RenderedPromptSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    version = serializers.IntegerField()
-    hash = serializers.CharField()
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    slug = CharField()
+    version = IntegerField()
+    hash = CharField()
+    kind = ChoiceField(choices=Kind.choices)
     messages = PromptTurnSerializer(many=True, required=False)
-    text = serializers.CharField(required=False)
-    model = serializers.CharField()
+    text = CharField(required=False)
+    model = CharField()
     config = AnyJsonObjectField()
     resolved = PromptReferenceSerializer(many=True)
     unused_variables = serializers.ListField(
-        child=serializers.CharField(), help_text="Given but not used by the template."
+        child=CharField(), help_text="Given but not used by the template."
     )
-    unused_placeholders = serializers.ListField(child=serializers.CharField())
+    unused_placeholders = serializers.ListField(child=CharField())
 
 
 # Labels -----------------------------------------------------------------------------------------
 
 
 class PromptLabelMoveSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    version = IntegerField(min_value=1, max_value=2**31 - 1)
+    note = CharField(max_length=500, required=False, allow_blank=True)
 
 
 class PromptLabelMoveOutSerializer(serializers.Serializer):
-    from_version = serializers.IntegerField(allow_null=True)
-    to_version = serializers.IntegerField()
-    moved_by = serializers.CharField()
+    from_version = IntegerField(allow_null=True)
+    to_version = IntegerField()
+    moved_by = CharField()
     moved_at = serializers.DateTimeField()
-    note = serializers.CharField()
+    note = CharField()
 
 
 class PromptLabelSerializer(serializers.Serializer):
-    label = serializers.CharField()
-    version = serializers.IntegerField()
-    protected = serializers.BooleanField()
-    implicit = serializers.BooleanField(help_text="True for latest, which no one moves.")
+    label = CharField()
+    version = IntegerField()
+    protected = BooleanField()
+    implicit = BooleanField(help_text="True for latest, which no one moves.")
     updated_at = serializers.DateTimeField(allow_null=True)
     history = PromptLabelMoveOutSerializer(many=True, help_text="Newest first.")
 
@@ -422,10 +436,10 @@ EXPORT_FORMAT = "crossover-prompt/1"
 
 
 class PromptImportVersionSerializer(PromptVersionWriteSerializer):
-    version = serializers.IntegerField(min_value=1)
-    hash = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
+    version = IntegerField(min_value=1)
+    hash = RegexField(r"^[0-9a-f]{64}$", required=False)
     created_at = serializers.DateTimeField(required=False)
-    author = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    author = CharField(max_length=200, required=False, allow_blank=True)
 
     def to_internal_value(self, data: Any) -> dict:
         # An export carries both shapes (canonical content): drop the other kind's empty one.
@@ -445,9 +459,9 @@ class PromptImportVersionSerializer(PromptVersionWriteSerializer):
 
 
 class PromptImportSerializer(PromptTemplateWriteSerializer):
-    format = serializers.ChoiceField(choices=[EXPORT_FORMAT])
+    format = ChoiceField(choices=[EXPORT_FORMAT])
     versions = PromptImportVersionSerializer(many=True, min_length=1, max_length=1_000)
-    labels = serializers.DictField(child=serializers.IntegerField(min_value=1), required=False)
+    labels = serializers.DictField(child=IntegerField(min_value=1), required=False)
 
     def validate(self, attrs: dict) -> dict:
         numbers = [item["version"] for item in attrs["versions"]]

@@ -225,6 +225,7 @@ def _fields(team: Team, record: dict, notes: list[str]) -> dict:
     """The record's fields through the write schema; a workload or evidence missing here is
     dropped and noted; a date the file did not give stays unknown."""
     body = {key: record[key] for key in BODY if key in record and key != "evidence"}
+    body["workload"] = body.get("workload") or None  # a file without one
     context = {"team": team, "imported": True}
     serializer = DecisionWriteSerializer(data=body, context=context)
     serializer.is_valid()

@@ -53,7 +53,7 @@ class ResolveView(PromptAPIView):
             "labels and the resolved references: send it back as `If-None-Match` to get 304 "
             f"while nothing changed. `Cache-Control: private, max-age={RESOLVE_MAX_AGE}`."
         ),
-        parameters=[s.PromptSelectorSerializer],
+        parameters=[s.PromptQuerySerializer],
         responses={
             200: s.ResolvedPromptSerializer,
             304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
@@ -64,7 +64,7 @@ class ResolveView(PromptAPIView):
     def get(self, request, slug: str):
         query = request.query_params
         # Most services resolve production with no parameters: no serializer to run then.
-        params = self.validated(s.PromptSelectorSerializer, query) if query else {}
+        params = self.validated(s.PromptQuerySerializer, query) if query else {}
         version = _lookup(self, slug, params)
         labels = selectors.version_labels(version)
         if version.references:

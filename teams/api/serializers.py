@@ -5,7 +5,7 @@ DRF's fields are liberal because they also serve HTML forms: `IntegerField` take
 speaks JSON and publishes JSON types (/api/schema/), so the fields here take exactly the type
 they publish and the published schema is the one enforced:
 
-- `CharField`, `SlugField`, `URLField`, `ChoiceField`: a JSON string;
+- `CharField`, `SlugField`, `URLField`, `ChoiceField`, `RegexField`: a JSON string;
 - `IntegerField`: a JSON integer (not a boolean; 2.0 is an integer, as in JSON Schema);
 - `FloatField`: a JSON number; `DecimalField`: a JSON number, rounded half-even to the column's
   decimal places and refused when its whole part does not fit the column;
@@ -49,6 +49,10 @@ class URLField(_JSONString, serializers.URLField):
 
 
 class ChoiceField(_JSONString, serializers.ChoiceField):
+    pass
+
+
+class RegexField(_JSONString, serializers.RegexField):
     pass
 
 

@@ -351,3 +351,19 @@ def test_list_api_query_count_does_not_grow_with_decisions(api, team, user):
     assert all(item["evidence"] and item["workload"] for item in response.json()["results"])
     assert sum(bool(item["supersedes"]) for item in response.json()["results"]) == 14
     assert count_queries(lambda: api.get(URL)) == few
+
+
+@pytest.mark.parametrize(
+    "query", ["status=AAA", "status=", "approach=magic", "q=" + "x" * 201]
+)  # fmt: skip
+def test_a_filter_outside_the_published_values_is_a_400_naming_it(api, query):
+    response = api.get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == query.split("=")[0]
+
+
+@pytest.mark.parametrize("field", ["title", "note", "context_and_problem_statement"])
+def test_a_number_where_text_belongs_is_refused(api, field):
+    response = api.post(URL, {"title": "A title", field: 0}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": field, "message": "Must be a string."}]

@@ -103,9 +103,7 @@ def test_one_bad_file_is_reported_and_stored_in_no_part_while_the_others_import(
     assert report["0003-nul.md"][0] == "error"
     assert report["0004-list-metric.md"] == (
         "error",
-        "revisit_triggers[0].metric: Unknown metric '[]': use one of monthly_requests, "
-        "monthly_tokens, latency_p99_ms, format_error_rate, cost_per_request, monthly_cost, "
-        "payback_months, monthly_savings.",
+        "revisit_triggers[0].metric: Must be a string.",
     )
     assert sorted(DecisionRecord.objects.for_team(team).values_list("title", flat=True)) == [
         "Big", "Record architecture decisions",
@@ -204,3 +202,22 @@ def test_the_import_command_fails_when_a_file_fails(team, tmp_path):
         call_command("import_decisions", "--team", team.slug, str(tmp_path), stdout=io.StringIO())
     with pytest.raises(CommandError, match="No team with slug 'nope'"):
         call_command("import_decisions", "--team", "nope", str(tmp_path))
+
+
+@pytest.mark.parametrize("path", ["/export.zip?format=", "/export.zip?format=pdf"])
+def test_an_empty_or_unknown_export_format_is_a_400(api, path):
+    response = api.get(URL + path)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "format"
+
+
+def test_a_markdown_import_without_a_body_is_a_clear_error_not_a_crash(api):
+    response = api.generic(
+        "POST", f"{URL}/import?filename=0001-x.md", b"", content_type="text/markdown"
+    )
+    assert response.status_code == 200, response.content
+    [report] = response.json()["files"]
+    assert (report["status"], report["message"]) == (
+        "error",
+        "no title: expected a '# Title' heading",
+    )

@@ -220,9 +220,7 @@ def test_zip_with_broken_files_imports_the_good_ones_and_reports_each_bad_one(te
         ),  # fmt: skip
         "adr/0006-list-metric.md": (
             "error",
-            "revisit_triggers[0].metric: Unknown metric '['monthly_requests']': use one of "
-            "monthly_requests, monthly_tokens, latency_p99_ms, format_error_rate, "
-            "cost_per_request, monthly_cost, payback_months, monthly_savings.",
+            "revisit_triggers[0].metric: Must be a string.",
             [],
         ),
         "adr/0007-nul.md": (

@@ -106,6 +106,8 @@ def test_search_and_tag_filter_the_list(api, make_prompt, team):
         ({"slug": "ok", "name": "x", "gate": {"enabled": True, "margin": -1}}, "gate.margin"),
         ({"slug": "ok", "name": "x\x00"}, "name"),
         ({"slug": "x" * 101, "name": "x"}, "slug"),
+        ({"slug": 0, "name": "x"}, "slug"),
+        ({"slug": "ok", "name": 12}, "name"),
     ],
 )
 def test_invalid_templates_are_400_with_the_field(api, body, field):
