@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.api import datasets, prices, providers
+from evaluations.api import datasets, personas, prices, providers
 
 urlpatterns = [
     path("prices", prices.PriceListView.as_view(), name="api-price-list"),
@@ -15,4 +15,25 @@ urlpatterns = [
     path("datasets/<int:pk>", datasets.DatasetDetailView.as_view(), name="api-dataset-detail"),
     path("datasets/<int:pk>/items", datasets.DatasetItemsView.as_view(), name="api-dataset-items"),
     path("datasets/<int:pk>/split", datasets.DatasetSplitView.as_view(), name="api-dataset-split"),
+]
+
+# Persona specs and the adversarial suite (SPEC §7.5).
+urlpatterns += [
+    path("personas", personas.PersonaListView.as_view(), name="api-persona-list"),
+    path("personas/<slug:slug>", personas.PersonaDetailView.as_view(), name="api-persona-detail"),
+    path(
+        "personas/<slug:slug>/versions",
+        personas.PersonaVersionListView.as_view(),
+        name="api-persona-versions",
+    ),
+    path(
+        "personas/<slug:slug>/versions/<int:number>",
+        personas.PersonaVersionDetailView.as_view(),
+        name="api-persona-version",
+    ),
+    path(
+        "personas/<slug:slug>/score", personas.PersonaScoreView.as_view(), name="api-persona-score"
+    ),
+    path("attacks", personas.AttackSuiteView.as_view(), name="api-attack-list"),
+    path("attacks/<int:pk>", personas.AttackDetailView.as_view(), name="api-attack-detail"),
 ]

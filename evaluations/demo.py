@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
+from evaluations import persona_demo
 from evaluations.models import Dataset, Provider, TaskKind
 from evaluations.services.datasets import dataset_create, dataset_items_add, dataset_split
 from evaluations.services.providers import provider_create
@@ -123,3 +124,4 @@ def seed_dataset(team, user) -> Dataset:
 def seed(team, user) -> None:
     seed_provider(team)
     seed_dataset(team, user)
+    persona_demo.seed(team, user)

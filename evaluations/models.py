@@ -200,3 +200,11 @@ class DatasetItem(TeamOwned):
 
     def __str__(self) -> str:
         return f"{self.dataset} #{self.position}"
+
+
+# Persona specs and team attacks live in their own module (SPEC §7.5).
+from evaluations.persona_models import (  # noqa: E402, F401
+    PersonaSpec,
+    PersonaVersion,
+    TeamAttack,
+)
