@@ -214,8 +214,10 @@ VersionSavedSerializer = inline_serializer(
 class PromptSlugField(SlugField):
     """The slug of one of the team's prompt templates (`context["team"]`), or null."""
 
-    def to_internal_value(self, data):
-        slug = super().to_internal_value(data)
+    def run_validation(self, data=serializers.empty):
+        slug = super().run_validation(data)
+        if slug in (None, serializers.empty):
+            return slug
         template = PromptTemplate.objects.for_team(self.context["team"]).filter(slug=slug).first()
         if template is None:
             raise serializers.ValidationError(f"No prompt '{slug}' in this team.")
