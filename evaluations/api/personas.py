@@ -224,8 +224,17 @@ class PromptSlugField(SlugField):
         return template
 
 
+RESERVED_SLUGS = {"new", "attacks"}  # page paths beside /personas/SLUG/
+
+
 class PersonaCreateSerializer(PersonaVersionWriteSerializer):
     slug = SlugField(max_length=100)
+
+    def validate_slug(self, value: str) -> str:
+        if value in RESERVED_SLUGS:
+            raise serializers.ValidationError(f"'{value}' is reserved; choose another slug.")
+        return value
+
     name = CharField(max_length=200)
     description = CharField(required=False, allow_blank=True, default="", max_length=10_000)
     prompt = PromptSlugField(
