@@ -38,8 +38,10 @@ def test_create_then_view_the_rules_and_versions(admin_client, team):
     assert response.status_code == 302, response.content.decode()[:2000]
     version = PersonaVersion.objects.get()
     assert version.vocabulary_use == ["Great choice!", "Nice work!"]
-    assert version.response_pattern == [{"kind": "suggests_next_step", "value": None, "label": ""},
-                                        {"kind": "max_sentences", "value": 3, "label": ""}]  # fmt: skip
+    assert version.response_pattern == [
+        {"kind": "suggests_next_step", "value": None, "label": ""},
+        {"kind": "max_sentences", "value": 3, "label": ""},
+    ]
     page = admin_client.get(response["Location"]).content.decode()
     assert "<code>uses_vocabulary</code>" in page and "“Great choice!”" in page
     assert "<code>pattern:max_sentences</code>" in page and "v1" in page
@@ -71,8 +73,8 @@ def test_score_a_reply_whole_page_and_htmx_partial(admin_client, team):
     assert body.lstrip().startswith('<div id="persona-score"') and "<html" not in body
     assert "out of persona" in body and "<code>avoids_generic_ai_phrases</code>" in body
     assert partial["Vary"] and "HX-Request" in partial["Vary"]
-    whole = admin_client.post(url, {**reply, "response": "Great choice! Let's do the next one.",
-                                    "system_prompt": "Great choice! Let's do the next one."})  # fmt: skip
+    same = "Great choice! Let's do the next one."
+    whole = admin_client.post(url, {**reply, "response": same, "system_prompt": same})
     text = whole.content.decode()
     assert "<html" in text and "in persona" in text and "leaks its system prompt" in text
 
