@@ -38,8 +38,8 @@ def test_persona_responses_match_the_schema(schema, api):
     schema.check(api.get("/api/v1/personas"))
     schema.check(api.post("/api/v1/personas", {**TASKMASTER, "colour": 1}, format="json"))
     overlay = {"name": "marketing", "system_prompt": "Focus on campaigns."}
-    created = api.post("/api/v1/personas", {**TASKMASTER, "delivery": "overlay",
-                       "base_model": "demo-hybrid", "overlays": [overlay]}, format="json")  # fmt: skip
+    body = {**TASKMASTER, "delivery": "overlay", "base_model": "demo-hybrid", "overlays": [overlay]}
+    created = api.post("/api/v1/personas", body, format="json")
     schema.check(created)
     url = "/api/v1/personas/taskmaster"
     schema.check(api.get(url))
