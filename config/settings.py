@@ -316,6 +316,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": envint("ASSESSMENT_SWEEP_SECONDS", 120),
     },
     "decisions-check-review-dates": {"task": "decisions.check_review_dates", "schedule": 86400},
+    # Chunks of benchmark runs whose worker died (or that the broker never got).
+    "evaluations-requeue-stale-benchmarks": {
+        "task": "evaluations.tasks.requeue_stale_benchmarks",
+        "schedule": 300,
+    },
 }
 
 # Outgoing webhooks: attempt n waits BASE * 2**(n-1) seconds after attempt n-1 failed.

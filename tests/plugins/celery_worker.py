@@ -46,21 +46,10 @@ def _purge_queues() -> None:
             conn.default_channel.queue_purge(queue)
 
 
-@pytest.fixture
-def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]:
-    """`celery -A config worker` as a subprocess on the test database and the configured broker
-    (Redis via CELERY_BROKER_URL in CI, the filesystem broker otherwise), ready when yielded.
-
-    Tests using it need `@pytest.mark.django_db(transaction=True)`: the worker only sees
-    committed rows.
-    """
+def _worker_env(live_worker_env: dict[str, str]) -> dict[str, str]:
     from django.conf import settings
     from django.db import connection
 
-    try:
-        _purge_queues()
-    except Exception as exc:  # noqa: BLE001
-        service_missing(f"Celery broker {settings.CELERY_BROKER_URL} unreachable: {exc}")
     env = {
         **os.environ,
         "DATABASE_URL": _worker_database_url(connection.settings_dict),
@@ -75,6 +64,10 @@ def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         queue_dir = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
         env["CELERY_BROKER_DIR"] = str(queue_dir.parent)
+    return env
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
         "-Q", WORKER_QUEUES, "--pool", "solo", "--loglevel", "INFO",
@@ -100,13 +93,57 @@ def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]
             process.kill()
             pytest.fail("Celery worker did not start:\n" + "".join(output[-40:]))
     process.output = output  # the worker's log so far, for assertions and failure messages
-    yield process
+    return process
+
+
+def _stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
     process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def _purged_or_missing() -> None:
+    from django.conf import settings
+
+    try:
+        _purge_queues()
+    except Exception as exc:  # noqa: BLE001
+        service_missing(f"Celery broker {settings.CELERY_BROKER_URL} unreachable: {exc}")
+
+
+@pytest.fixture
+def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]:
+    """`celery -A config worker` as a subprocess on the test database and the configured broker
+    (Redis via CELERY_BROKER_URL in CI, the filesystem broker otherwise), ready when yielded.
+
+    Tests using it need `@pytest.mark.django_db(transaction=True)`: the worker only sees
+    committed rows.
+    """
+    _purged_or_missing()
+    process = _start_worker(_worker_env(live_worker_env))
+    yield process
+    _stop_worker(process)
+
+
+@pytest.fixture
+def live_worker_factory(transactional_db, live_worker_env):
+    """`start()` another worker like `live_worker` (e.g. to restart one a test killed); every
+    worker started is stopped at the end of the test. Queues are purged once, before the first."""
+    _purged_or_missing()
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        started.append(_start_worker(_worker_env(live_worker_env)))
+        return started[-1]
+
+    yield start
+    for process in started:
+        _stop_worker(process)
 
 
 @pytest.fixture
