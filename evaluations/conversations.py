@@ -62,6 +62,30 @@ class Played:
         )
 
 
+@dataclass(frozen=True)
+class ConversationResult(llm_client.ChatResult):
+    """A whole conversation as one call's result (`Played.total`), carrying its turns."""
+
+    turns: tuple[Turn, ...] = ()
+
+
+async def play_call(
+    client: openai.AsyncOpenAI,
+    *,
+    model: str,
+    prefix: Sequence[Message],
+    turns: Sequence[str],
+    params: Mapping[str, Any] | None = None,
+) -> ConversationResult:
+    """`play`, summed up as one result (what a benchmark chunk stores per conversation)."""
+    played = await play(client, model=model, prefix=prefix, turns=turns, params=params)
+    total = played.total(model)
+    return ConversationResult(
+        total.text, total.input_tokens, total.output_tokens, total.latency_ms, total.model,
+        total.error, turns=played.turns,
+    )  # fmt: skip
+
+
 def user_turns(conversation: Sequence[Message]) -> list[str]:
     """The user messages of a stored conversation, in order (stored assistant messages are
     ignored: the candidate answers for itself)."""

@@ -122,6 +122,6 @@ def seed_dataset(team, user) -> Dataset:
 
 
 def seed(team, user) -> None:
-    seed_provider(team)
+    provider = seed_provider(team)
     seed_dataset(team, user)
-    persona_demo.seed(team, user)
+    persona_demo.seed(team, user, provider)

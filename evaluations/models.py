@@ -405,6 +405,8 @@ class BenchmarkResult(TeamOwned):
 
 # Persona specs and team attacks live in their own module (SPEC §7.5).
 from evaluations.persona_models import (  # noqa: E402, F401
+    BenchmarkTurn,
+    PersonaRun,
     PersonaSpec,
     PersonaVersion,
     TeamAttack,

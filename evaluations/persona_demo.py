@@ -4,10 +4,14 @@ suite, and a set of 20-turn TaskMaster conversations to measure drift on."""
 
 from __future__ import annotations
 
-from evaluations.models import Dataset, Split, TaskKind
-from evaluations.persona_models import PersonaSpec, TeamAttack
+from evaluations.models import BenchmarkRun, Dataset, Provider, Split, TaskKind
+from evaluations.persona_models import PersonaRun, PersonaSpec, TeamAttack
+from evaluations.services.benchmarks import CandidateSpec
 from evaluations.services.datasets import dataset_create, dataset_items_add
+from evaluations.services.persona_runs import persona_run_start
 from evaluations.services.personas import persona_create, team_attack_create
+from prompts import services as prompt_services
+from prompts.content import Content
 from prompts.models import PromptTemplate
 
 TASKMASTER = "taskmaster"
@@ -150,6 +154,63 @@ def seed_conversations(team, user) -> Dataset:
     return dataset
 
 
-def seed(team, user) -> None:
+# The prompts of the two other approaches: the fine-tuned model gets the user's message alone,
+# the hybrid one the marketing overlay as its system prompt.
+APPROACH_PROMPTS = (
+    ("taskmaster-fine-tuned", "TaskMaster (fine-tuned: no system prompt)", None, "demo-fine-tuned"),
+    ("taskmaster-marketing", "TaskMaster marketing overlay (hybrid)", OVERLAYS[0]["system_prompt"],
+     "demo-hybrid"),
+)  # fmt: skip
+
+
+def seed_approach_prompts(team, user) -> None:
+    for slug, name, system, model in APPROACH_PROMPTS:
+        if PromptTemplate.objects.for_team(team).filter(slug=slug).exists():
+            continue
+        template = prompt_services.prompt_template_create(
+            team=team, slug=slug, name=name, tags=["persona", "chat"], actor=user
+        )
+        messages = [{"type": "placeholder", "name": "history"},
+                    {"role": "user", "content": "{{ message }}"}]  # fmt: skip
+        if system:
+            messages.insert(0, {"role": "system", "content": system})
+        content = Content("chat", messages, "", model, {"temperature": 0.6}, [])
+        prompt_services.prompt_version_create(
+            template=template, content=content, commit_message="First version", author=user
+        )
+
+
+def persona_candidates(provider: Provider) -> list[CandidateSpec]:
+    """Seed 000's three approaches on the demo endpoint's simulated models."""
+    return [
+        CandidateSpec(label="System prompt", approach="prompt", provider=provider,
+                      model="demo-prompted", prompt_slug="taskmaster-persona", prompt_number=1),
+        CandidateSpec(label="Fine-tuned", approach="fine-tune", provider=provider,
+                      model="demo-fine-tuned", prompt_slug="taskmaster-fine-tuned",
+                      prompt_number=1),
+        CandidateSpec(label="Hybrid (marketing)", approach="hybrid", provider=provider,
+                      model="demo-hybrid", prompt_slug="taskmaster-marketing", prompt_number=1),
+    ]  # fmt: skip
+
+
+def seed_persona_run(team, user, provider: Provider) -> BenchmarkRun:
+    """Start (once) the persona run of the three approaches; a worker plays it."""
+    existing = PersonaRun.objects.for_team(team).select_related("run").first()
+    if existing is not None:
+        return existing.run
+    overlays = PersonaSpec.objects.for_team(team).get(slug=TASKMASTER_OVERLAYS)
+    return persona_run_start(
+        team=team, name="TaskMaster: system prompt vs fine-tuned vs hybrid",
+        persona_version=overlays.versions.order_by("-number").first(),
+        dataset=seed_conversations(team, user), split="test",
+        candidates=persona_candidates(provider), overlays={"Hybrid (marketing)": "marketing"},
+        attacks=True, concurrency=6, created_by=user,
+    )  # fmt: skip
+
+
+def seed(team, user, provider: Provider | None = None) -> None:
     seed_personas(team, user)
     seed_conversations(team, user)
+    seed_approach_prompts(team, user)
+    if provider is not None:
+        seed_persona_run(team, user, provider)

@@ -197,3 +197,61 @@ class TeamAttack(TeamOwned):
             turns=tuple(self.turns),
             breach_markers=tuple(self.breach_markers),
         )
+
+
+class PersonaRun(TeamOwned):
+    """What makes a benchmark run a persona run: the persona version its replies are scored
+    against, the overlay each candidate speaks for (hybrid), and the attacks pinned at start
+    (their items are in the run's `item_ids`, from the team's suite dataset)."""
+
+    run = models.OneToOneField(
+        "evaluations.BenchmarkRun", on_delete=models.CASCADE, related_name="persona"
+    )
+    persona_version = models.ForeignKey(
+        PersonaVersion, on_delete=models.PROTECT, related_name="runs"
+    )
+    overlays = models.JSONField(default=dict, blank=True)  # {candidate label: overlay name}
+    suite_hash = models.CharField(max_length=64, blank=True)  # "" when no attack was played
+    short_max_turn = models.PositiveSmallIntegerField(default=5)
+
+    def __str__(self) -> str:
+        return f"persona run {self.run_id}"
+
+    def rules_for(self, label: str) -> PersonaRules:
+        return self.persona_version.rules(self.overlays.get(label))
+
+
+class BenchmarkTurn(TeamOwned):
+    """One turn of a conversation played in a run: the reply, its usage and cost, its persona
+    scores. Upserted on (run, item, candidate, number) like the call it belongs to."""
+
+    run = models.ForeignKey(
+        "evaluations.BenchmarkRun", on_delete=models.CASCADE, related_name="turns"
+    )
+    candidate = models.ForeignKey(
+        "evaluations.BenchmarkCandidate", on_delete=models.CASCADE, related_name="turns"
+    )
+    item = models.ForeignKey("evaluations.DatasetItem", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()
+    output = models.TextField(blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.FloatField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=14, decimal_places=10, null=True, blank=True)
+    adherence = models.FloatField(null=True, blank=True)
+    rules = models.JSONField(default=list, blank=True)  # [{rule, passed, detail}]
+    leaked = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "item", "candidate", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "item", "candidate", "number"], name="benchmarkturn_unique"
+            ),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="benchmarkturn_gte_1"),
+        ]
+        indexes = [models.Index(fields=["run", "candidate", "number"])]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.item_id}/{self.candidate_id}#{self.number}"
