@@ -93,14 +93,11 @@ def test_the_three_approaches_drift_and_hold_as_seed_000_says(seeded, user, prov
 
     # Per turn: 20 turns per conversation and candidate, tokens growing with the history,
     # each turn priced; a conversation's call is the sum of its turns.
-    result = (
-        BenchmarkResult.objects.filter(
-            run=run, candidate__label="System prompt", item__tags__contains=["edge-case"]
-        ).first()
-        or BenchmarkResult.objects.filter(run=run, candidate__label="System prompt").first()
-    )
-    turns = list(BenchmarkTurn.objects.filter(run=run, item=result.item,
-                                              candidate=result.candidate).order_by("number"))  # fmt: skip
+    result = BenchmarkResult.objects.filter(
+        run=run, candidate__label="System prompt", item__tags=[]
+    ).first()
+    turns = BenchmarkTurn.objects.filter(run=run, item=result.item, candidate=result.candidate)
+    turns = list(turns.order_by("number"))
     assert [t.number for t in turns] == list(range(1, 21))
     tokens = [t.input_tokens for t in turns]
     assert tokens == sorted(tokens) and tokens[-1] > 3 * tokens[0]
