@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.api import datasets, personas, prices, providers
+from evaluations.api import datasets, persona_runs, personas, prices, providers
 
 urlpatterns = [
     path("prices", prices.PriceListView.as_view(), name="api-price-list"),
@@ -33,6 +33,16 @@ urlpatterns += [
     ),
     path(
         "personas/<slug:slug>/score", personas.PersonaScoreView.as_view(), name="api-persona-score"
+    ),
+    path(
+        "personas/<slug:slug>/runs",
+        persona_runs.PersonaRunListView.as_view(),
+        name="api-persona-runs",
+    ),
+    path(
+        "personas/<slug:slug>/runs/<int:pk>",
+        persona_runs.PersonaRunDetailView.as_view(),
+        name="api-persona-run",
     ),
     path("attacks", personas.AttackSuiteView.as_view(), name="api-attack-list"),
     path("attacks/<int:pk>", personas.AttackDetailView.as_view(), name="api-attack-detail"),

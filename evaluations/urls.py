@@ -46,4 +46,9 @@ urlpatterns = [
         personas.persona_version_new,
         name="persona_version_new",
     ),
+    path(
+        "personas/<slug:slug>/runs/<int:pk>/",
+        personas.persona_run_detail,
+        name="persona_run_detail",
+    ),
 ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import hashlib
 import json
 import random
@@ -264,8 +263,9 @@ _BASE64_RE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 def decoded_views(user: str) -> list[str]:
     """The message and what a model that decodes what it is shown would read in it: base64
-    blobs, leetspeak and ROT13 (simulated models "follow" encoded instructions this way)."""
-    views = [user, user.translate(_LEET), codecs.decode(user, "rot13")]
+    blobs and leetspeak (simulated models "follow" encoded instructions this way; ROT13 they
+    do not read, so one obfuscation in the suite fails)."""
+    views = [user, user.translate(_LEET)]
     for blob in _BASE64_RE.findall(user):
         try:
             views.append(base64.b64decode(blob + "=" * (-len(blob) % 4)).decode("utf-8"))

@@ -83,8 +83,15 @@ def persona_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "versions": selectors.versions_of(spec),
         "score_form": ScoreForm(overlays=overlays),
         "pattern": [check.describe() for check in version.rules().pattern],
+        "runs": _runs(spec),
     }
     return render(request, "evaluations/personas/detail.html", context)
+
+
+def _runs(spec: PersonaSpec):
+    from evaluations.api.persona_runs import runs_of
+
+    return runs_of(spec)[:20]
 
 
 @team_view(write_role=Role.VIEWER)  # scoring stores nothing
@@ -139,3 +146,60 @@ def attack_list(request: HttpRequest) -> HttpResponse:
     suite = services.attack_suite(request.team)
     context = {"suite": suite, "suite_version": SUITE_VERSION}
     return render(request, "evaluations/personas/attacks.html", context)
+
+
+def _drift_chart(candidates: list[dict]) -> dict:
+    turns = sorted({p["turn"] for c in candidates for p in c.get("drift") or []})
+    datasets = []
+    for c in candidates:
+        points = {p["turn"]: round(p["adherence"], 3) for p in c.get("drift") or []}
+        datasets.append({"label": c["label"], "data": [points.get(t) for t in turns],
+                         "spanGaps": True})  # fmt: skip
+    return {
+        "type": "line",
+        "data": {"labels": [f"Turn {t}" for t in turns], "datasets": datasets},
+        "options": {"scales": {"y": {"min": 0, "max": 1,
+                                     "title": {"display": True, "text": "Persona adherence"}}}},
+    }  # fmt: skip
+
+
+@team_view
+def persona_run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    from evaluations.api.persona_runs import runs_of
+
+    spec = _spec(request, slug)
+    run = get_object_or_404(runs_of(spec).select_related("dataset"), pk=pk)
+    candidates = (run.summary or {}).get("candidates", [])
+    families = sorted({f for c in candidates for f in ((c.get("robustness") or {})
+                       .get("families") or {})})  # fmt: skip
+    context = {
+        "spec": spec,
+        "run": run,
+        "candidates": candidates,
+        "families": families,
+        "drift_turns": sorted({p["turn"] for c in candidates for p in c.get("drift") or []}),
+        "drift_chart": _drift_chart(candidates),
+        "consistency_rows": [
+            {
+                "label": c["label"],
+                "columns": [
+                    (c.get("consistency") or {}).get(name)
+                    for name in ("short", "long", "edge_cases")
+                ],
+            }
+            for c in candidates
+        ],  # fmt: skip
+        "robustness_rows": [
+            {
+                "label": c["label"],
+                "overall": (c.get("robustness") or {}).get("overall"),
+                "families": [
+                    ((c.get("robustness") or {}).get("families") or {}).get(f) for f in families
+                ],
+            }
+            for c in candidates
+        ],  # fmt: skip
+    }
+    response = render(request, "evaluations/personas/run.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -1,0 +1,231 @@
+"""`/api/v1/personas/{slug}/runs`: start a persona run (a benchmark run scored against the
+persona, conversations played turn by turn, the adversarial suite) and read its figures."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from evaluations.api.common import error_responses, service_error
+from evaluations.api.personas import MAX_NUMBER, PersonaAPIView
+from evaluations.models import Approach, BenchmarkRun, Dataset, Provider, Split
+from evaluations.services.benchmarks import CandidateSpec
+from evaluations.services.persona_runs import persona_run_start
+from teams.api.serializers import (
+    BooleanField,
+    CharField,
+    ChoiceField,
+    ClosedSerializer,
+    IntegerField,
+    SlugField,
+)
+
+
+class PromptRefSerializer(ClosedSerializer):
+    slug = SlugField(max_length=100)
+    version = IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                           max_value=MAX_NUMBER)  # fmt: skip
+    label = SlugField(required=False, allow_null=True, default=None, max_length=50)
+
+    def validate(self, attrs):
+        if attrs.get("version") is not None and attrs.get("label"):
+            raise serializers.ValidationError({"label": ["Give a version or a label, not both."]})
+        return attrs
+
+
+class CandidateSerializer(ClosedSerializer):
+    label = CharField(max_length=100)
+    approach = ChoiceField(Approach.choices)
+    provider = IntegerField(min_value=1, max_value=MAX_NUMBER, help_text="A provider id.")
+    model = CharField(required=False, allow_blank=True, default="", max_length=200,
+                      help_text="Leave out for the prompt version's model.")  # fmt: skip
+    prompt = PromptRefSerializer()
+    overlay = SlugField(
+        required=False, allow_null=True, default=None, max_length=50,
+        help_text="The persona overlay this candidate speaks for (hybrid).",
+    )  # fmt: skip
+
+
+class PersonaRunWriteSerializer(ClosedSerializer):
+    name = CharField(max_length=200)
+    version = IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=MAX_NUMBER,
+        help_text="Of the persona; the latest if left out.",
+    )  # fmt: skip
+    dataset = IntegerField(min_value=1, max_value=MAX_NUMBER, help_text="A dataset id.")
+    split = ChoiceField(Split.choices, required=False, allow_blank=True, default="")
+    candidates = serializers.ListField(child=CandidateSerializer(), min_length=1, max_length=10)
+    attacks = BooleanField(required=False, default=True,
+                           help_text="Also play the team's adversarial suite.")  # fmt: skip
+    concurrency = IntegerField(required=False, default=10, min_value=1, max_value=50)
+
+    def validate_candidates(self, value):
+        labels = [c["label"] for c in value]
+        if len(set(labels)) != len(labels):
+            raise serializers.ValidationError("Candidate labels are unique.")
+        return value
+
+
+def _estimate() -> dict:
+    return {
+        "value": serializers.FloatField(),
+        "ci_low": serializers.FloatField(),
+        "ci_high": serializers.FloatField(),
+    }
+
+
+def _robustness(name: str, **kwargs):
+    family = inline_serializer(
+        "RobustnessFamily", {**_estimate(), "attacks": serializers.IntegerField()}
+    )
+    return inline_serializer(
+        name,
+        {"overall": inline_serializer("RobustnessOverall", _estimate()),
+         "families": serializers.DictField(child=family)},
+        **kwargs,
+    )  # fmt: skip
+
+
+class CandidateFiguresSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    calls = serializers.IntegerField()
+    errors = serializers.IntegerField()
+    drift = inline_serializer(
+        "DriftPoint",
+        {"turn": serializers.IntegerField(), "adherence": serializers.FloatField(),
+         "ci_low": serializers.FloatField(), "ci_high": serializers.FloatField()},
+        many=True,
+    )  # fmt: skip
+    consistency = inline_serializer(
+        "Consistency",
+        {name: inline_serializer(f"Consistency{label}", _estimate(), allow_null=True)
+         for name, label in (("short", "Short"), ("long", "Long"), ("edge_cases", "EdgeCases"))},
+    )  # fmt: skip
+    turn_usage = inline_serializer(
+        "TurnUsage",
+        {"turn": serializers.IntegerField(), "input_tokens": serializers.FloatField(),
+         "output_tokens": serializers.FloatField(),
+         "cost": serializers.FloatField(allow_null=True)},
+        many=True,
+    )  # fmt: skip
+    robustness = _robustness("Robustness", allow_null=True)
+
+
+class PersonaRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    progress = inline_serializer(
+        "PersonaRunProgress",
+        {"done": serializers.IntegerField(), "total": serializers.IntegerField()},
+    )
+    persona_version = serializers.IntegerField()
+    suite_hash = serializers.CharField(allow_null=True)
+    candidates = CandidateFiguresSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+FIGURES = ("label", "calls", "errors", "drift", "consistency", "turn_usage", "robustness")
+
+
+def run_data(run: BenchmarkRun) -> dict:
+    persona = run.persona
+    candidates = (run.summary or {}).get("candidates", [])
+    return {
+        "id": run.pk,
+        "name": run.name,
+        "status": run.status,
+        "progress": run.progress,
+        "persona_version": persona.persona_version.number,
+        "suite_hash": persona.suite_hash or None,
+        "candidates": [{name: c.get(name) for name in FIGURES} for c in candidates],
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+    }
+
+
+def runs_of(spec):
+    return (
+        BenchmarkRun.objects.for_team(spec.team)
+        .filter(persona__persona_version__spec=spec)
+        .select_related("persona__persona_version")
+    )
+
+
+class PersonaRunListView(PersonaAPIView):
+    serializer_class = PersonaRunWriteSerializer
+
+    @extend_schema(
+        operation_id="personas_runs_list",
+        summary="The persona's runs, newest first",
+        tags=["personas"],
+        responses={200: PersonaRunSerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    def get(self, request, slug: str):
+        spec = self.get_spec(slug)
+        page = self.paginate_queryset(runs_of(spec))
+        return self.get_paginated_response([run_data(run) for run in page])
+
+    @extend_schema(
+        summary="Start a persona run: conversations turn by turn, and the adversarial suite",
+        tags=["personas"],
+        request=PersonaRunWriteSerializer,
+        responses={201: PersonaRunSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, slug: str):
+        spec = self.get_spec(slug)
+        serializer = PersonaRunWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        versions = spec.versions.order_by("-number")
+        version = versions.filter(number=data["version"]).first() if data["version"] else None
+        version = version or (None if data["version"] else versions.first())
+        if version is None:
+            raise serializers.ValidationError({"version": [f"{slug} has no such version."]})
+        dataset = Dataset.objects.for_team(self.team).filter(pk=data["dataset"]).first()
+        if dataset is None:
+            raise serializers.ValidationError({"dataset": ["No such dataset in this team."]})
+        candidates, overlays = [], {}
+        providers = {p.pk: p for p in Provider.objects.for_team(self.team)}
+        for i, c in enumerate(data["candidates"]):
+            provider = providers.get(c["provider"])
+            if provider is None:
+                raise serializers.ValidationError(
+                    {f"candidates.{i}.provider": ["No such provider in this team."]}
+                )
+            candidates.append(CandidateSpec(
+                label=c["label"], approach=c["approach"], provider=provider, model=c["model"],
+                prompt_slug=c["prompt"]["slug"], prompt_number=c["prompt"]["version"],
+                prompt_label=c["prompt"]["label"] or (None if c["prompt"]["version"]
+                                                      else "latest"),
+            ))  # fmt: skip
+            if c["overlay"]:
+                overlays[c["label"]] = c["overlay"]
+        try:
+            run = persona_run_start(
+                team=self.team, name=data["name"], persona_version=version, dataset=dataset,
+                split=data["split"], candidates=candidates, overlays=overlays,
+                attacks=data["attacks"], concurrency=data["concurrency"], created_by=self.actor,
+            )  # fmt: skip
+        except DjangoValidationError as exc:
+            raise service_error(exc) from None
+        run = runs_of(spec).get(pk=run.pk)
+        return Response(run_data(run), status=status.HTTP_201_CREATED)
+
+
+class PersonaRunDetailView(PersonaAPIView):
+    serializer_class = PersonaRunWriteSerializer
+
+    @extend_schema(
+        summary="One persona run: per candidate the drift curve, the three consistency columns, "
+        "tokens and cost per turn, and robustness per attack family",
+        tags=["personas"],
+        responses={200: PersonaRunSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, slug: str, pk: int):
+        run = get_object_or_404(runs_of(self.get_spec(slug)), pk=pk)
+        return Response(run_data(run))
