@@ -28,9 +28,9 @@ def test_the_drift_chart_and_robustness_table_of_a_persona_run(
     logged_in_page,
     team,
     user,
-    demo_llm_server,
+    demo_llm_server,  # noqa: F811
     settings,
-    eager,  # noqa: F811
+    eager,
 ):
     settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
     made = {}
