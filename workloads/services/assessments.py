@@ -24,6 +24,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.expressions import RowRange
 from django.utils import timezone
 
+from evaluations.persona_selectors import persona_evidence
 from teams.models import Team
 from workloads import roi
 from workloads.models import Approach, Assessment, UsageRecord, Workload
@@ -164,6 +165,8 @@ def assessment_create(
     checks the revisit triggers of the workload's accepted decisions)."""
     now = now or timezone.now()
     observed = observe_usage(workload, now=now)
+    # Consistency and robustness as a persona run measured them (SPEC §7.5), or None.
+    observed["persona"] = persona_evidence(workload.pk)
     data = live_roi_data(workload, observed)
     assessment = Assessment(
         team_id=workload.team_id,
