@@ -13,8 +13,12 @@ from evaluations.services.persona_runs import persona_run_start
 from evaluations.services.providers import provider_create
 from prompts import demo as prompts_demo
 from tests.evaluations.conftest import demo_llm_server  # noqa: F401
+from tests.workloads.test_worksheets import SEED_000
+from workloads import formatting, roi
 from workloads.services.assessments import assessment_create
 from workloads.services.workloads import workload_create
+from workloads.services.worksheets import worksheet_create
+from workloads.views.roi_display import persona_checklist_evidence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,8 +33,13 @@ def eager(settings):
     app.conf.task_always_eager = False
 
 
-def test_assessment_carries_the_persona_figures_of_the_linked_run(team, user, demo_llm_server,  # noqa: F811
-                                                                  eager):  # fmt: skip
+def test_assessment_carries_the_persona_figures_of_the_linked_run(
+    team,
+    user,
+    demo_llm_server,  # noqa: F811
+    eager,
+    client,
+):
     workload = workload_create(team=team, slug="taskmaster", name="TaskMaster", model="gpt-4o")
     assert assessment_create(workload=workload, reason="manual").observed["persona"] is None
     provider = provider_create(team=team, name="Demo", base_url=demo_llm_server)
@@ -57,3 +66,30 @@ def test_assessment_carries_the_persona_figures_of_the_linked_run(team, user, de
     assert prompt["robustness"] == summary["System prompt"]["robustness"]["overall"]["value"]
     assert prompt["consistency"] < tuned["consistency"] == 1.0
     assert prompt["robustness"] < tuned["robustness"] == 1.0
+
+    # The saved worksheet of the workload shows them next to its checklist.
+    inputs = roi.parse_inputs({**SEED_000, "public_facing": True, "long_conversations": True})
+    sheet = worksheet_create(team=team, workload=workload, inputs=inputs, justification="x")
+    client.force_login(user)
+    page = client.get(f"/t/{team.slug}/workloads/{workload.slug}/worksheets/{sheet.version}/")
+    text = page.content.decode()
+    robust = formatting.percent(prompt["robustness"])
+    assert (
+        f"public-facing and robustness {robust} (System prompt) against 100% (Fine-tuned)"
+        " → fine-tune side" in text
+    )
+    assert "long conversations and consistency" in text
+
+
+def test_checklist_evidence_names_the_side_the_figures_favour():
+    inputs = roi.parse_inputs({**SEED_000, "public_facing": False, "consistency_critical": True})
+    evidence = {"run": 1, "name": "r", "approaches": {
+        "prompt": {"label": "P", "consistency": 0.9, "robustness": 0.5},
+        "hybrid": {"label": "H", "consistency": 0.6, "robustness": None},
+    }}  # fmt: skip
+    lines = persona_checklist_evidence(inputs, evidence)["lines"]
+    assert lines == [
+        "robustness 50% (P)",
+        "consistency is critical and consistency 90% (P) against 60% (H) → prompt side",
+    ]
+    assert persona_checklist_evidence(inputs, None) is None
