@@ -3,6 +3,7 @@ persona, conversations played turn by turn, the adversarial suite) and read its 
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -61,6 +62,11 @@ class PersonaRunWriteSerializer(ClosedSerializer):
     attacks = BooleanField(required=False, default=True,
                            help_text="Also play the team's adversarial suite.")  # fmt: skip
     concurrency = IntegerField(required=False, default=10, min_value=1, max_value=50)
+    workload = SlugField(
+        required=False, allow_null=True, default=None, max_length=100,
+        help_text="The slug of a workload whose next assessment takes this run's consistency "
+        "and robustness.",
+    )  # fmt: skip
 
     def validate_candidates(self, value):
         labels = [c["label"] for c in value]
@@ -189,6 +195,14 @@ class PersonaRunListView(PersonaAPIView):
         dataset = Dataset.objects.for_team(self.team).filter(pk=data["dataset"]).first()
         if dataset is None:
             raise serializers.ValidationError({"dataset": ["No such dataset in this team."]})
+        workload_id = None
+        if data["workload"]:
+            # A string reference: evaluations does not import the workloads app.
+            workloads = apps.get_model("workloads", "Workload").objects.for_team(self.team)
+            workload_id = workloads.filter(slug=data["workload"]).values_list("pk", flat=True)
+            workload_id = workload_id.first()
+            if workload_id is None:
+                raise serializers.ValidationError({"workload": ["No such workload in this team."]})
         candidates, overlays = [], {}
         providers = {p.pk: p for p in Provider.objects.for_team(self.team)}
         for i, c in enumerate(data["candidates"]):
@@ -210,6 +224,7 @@ class PersonaRunListView(PersonaAPIView):
                 team=self.team, name=data["name"], persona_version=version, dataset=dataset,
                 split=data["split"], candidates=candidates, overlays=overlays,
                 attacks=data["attacks"], concurrency=data["concurrency"], created_by=self.actor,
+                workload_id=workload_id,
             )  # fmt: skip
         except DjangoValidationError as exc:
             raise service_error(exc) from None

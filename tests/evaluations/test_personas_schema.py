@@ -97,6 +97,9 @@ def test_persona_run_responses_match_the_schema(schema, api, team, user, demo_ll
     }  # fmt: skip
     schema.check(api.post(url, {**body, "dataset": 999999}, format="json"))
     schema.check(api.post(url, {**body, "colour": 1}, format="json"))
+    unknown = api.post(url, {**body, "workload": "nope"}, format="json")
+    schema.check(unknown)
+    assert unknown.status_code == 400 and unknown.json()["errors"][0]["field"] == "workload"
     app.conf.task_always_eager = True
     try:
         created = api.post(url, body, format="json")
