@@ -40,7 +40,7 @@ urlpatterns += [
         name="api-persona-runs",
     ),
     path(
-        "personas/<slug:slug>/runs/<int:pk>",
+        "personas/<slug:slug>/runs/<int:run>",
         persona_runs.PersonaRunDetailView.as_view(),
         name="api-persona-run",
     ),

@@ -47,7 +47,7 @@ urlpatterns = [
         name="persona_version_new",
     ),
     path(
-        "personas/<slug:slug>/runs/<int:pk>/",
+        "personas/<slug:slug>/runs/<int:run>/",
         personas.persona_run_detail,
         name="persona_run_detail",
     ),

@@ -241,6 +241,6 @@ class PersonaRunDetailView(PersonaAPIView):
         tags=["personas"],
         responses={200: PersonaRunSerializer, **error_responses(401, 403, 404)},
     )
-    def get(self, request, slug: str, pk: int):
-        run = get_object_or_404(runs_of(self.get_spec(slug)), pk=pk)
+    def get(self, request, slug: str, run: int):
+        run = get_object_or_404(runs_of(self.get_spec(slug)), pk=run)
         return Response(run_data(run))

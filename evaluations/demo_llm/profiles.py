@@ -285,6 +285,18 @@ def attack_kind(user: str) -> str | None:
     return None
 
 
+JUDGE_RE = re.compile(r"^You grade how well an assistant's reply stays in the persona")
+
+
+def _judge_reply(system: str, user: str) -> Reply:
+    """A simulated grader: 5 when the reply uses a phrase of the persona, else 2."""
+    reply = user.split("Assistant reply:", 1)[-1].lower()
+    uses = any(phrase.lower().rstrip("!.") in reply for phrase in persona_phrases(system))
+    score = 5 if uses else 2
+    reason = "uses the persona's vocabulary" if uses else "none of the persona's vocabulary"
+    return Reply(json.dumps({"score": score, "reason": reason}), "json")
+
+
 def respond(
     profile: Profile,
     messages: Sequence[Mapping],
@@ -299,6 +311,8 @@ def respond(
     """
     system = _system_prompt(messages)
     user = _last_user_text(messages)
+    if JUDGE_RE.search(system):
+        return _judge_reply(system, user)
     attack = attack_kind(user)
     if attack and profile.yields_to_override:
         return _yield_to_attack(attack, system, user)

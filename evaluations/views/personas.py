@@ -164,11 +164,11 @@ def _drift_chart(candidates: list[dict]) -> dict:
 
 
 @team_view
-def persona_run_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def persona_run_detail(request: HttpRequest, slug: str, run: int) -> HttpResponse:
     from evaluations.api.persona_runs import runs_of
 
     spec = _spec(request, slug)
-    run = get_object_or_404(runs_of(spec).select_related("dataset"), pk=pk)
+    run = get_object_or_404(runs_of(spec).select_related("dataset"), pk=run)
     candidates = (run.summary or {}).get("candidates", [])
     families = sorted({f for c in candidates for f in ((c.get("robustness") or {})
                        .get("families") or {})})  # fmt: skip

@@ -234,3 +234,22 @@ def test_list_is_a_fixed_number_of_queries(api, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         body = api.get("/api/v1/personas").json()
     assert body["count"] == 5 and all(p["latest_version"] == 1 for p in body["results"])
+
+
+def test_the_judge_grades_through_a_chosen_candidate(api, team, demo_llm_server, settings):
+    from evaluations.services.personas import persona_judge
+    from evaluations.services.providers import provider_create
+
+    settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
+    create(api)
+    version = PersonaVersion.objects.get()
+    provider = provider_create(team=team, name="Demo", base_url=demo_llm_server)
+    good = persona_judge(version=version, provider=provider, model="demo-fine-tuned",
+                         response="Nice work! Task created.")  # fmt: skip
+    assert good.score == 1.0 and good.error == "" and '"score": 5' in good.answer
+    bad = persona_judge(version=version, provider=provider, model="demo-fine-tuned",
+                        response="Task created.")  # fmt: skip
+    assert bad.score == 0.25
+    missing = persona_judge(version=version, provider=provider, model="no-such-model",
+                            response="Nice work!")  # fmt: skip
+    assert missing.score is None and missing.error
