@@ -4,13 +4,22 @@ endpoint, watched until its progress bar becomes the comparison table."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from playwright.sync_api import expect
 
+from evaluations.demo_llm import serve_in_thread
 from evaluations.models import BenchmarkResult, BenchmarkRun
 from tests.evaluations.benchmark_helpers import scenario
-from tests.evaluations.conftest import demo_llm_factory  # noqa: F401
+from tests.evaluations.conftest import TEST_CONFIG
+
+
+@pytest.fixture
+def slow_demo():
+    """A demo endpoint slow enough (40 ms a call) for the progress bar to be seen."""
+    with serve_in_thread(replace(TEST_CONFIG, latency_ms=40.0, jitter_ms=5.0)) as server:
+        yield server.base_url
 
 
 @pytest.fixture
@@ -20,14 +29,13 @@ def live_worker_env():
 
 @pytest.mark.browser
 def test_start_a_run_and_watch_it_finish(
-    logged_in_page, team, user, demo_llm_factory, live_worker, settings  # noqa: F811
+    logged_in_page, team, user, slow_demo, live_worker, settings
 ):
     settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
-    server = demo_llm_factory(latency_ms=40.0, jitter_ms=5.0)
-    sc = scenario(team, user, server.base_url, items=40)
+    sc = scenario(team, user, slow_demo, items=40)
     page = logged_in_page
     page.get_by_role("link", name="Benchmarks").click()
-    page.get_by_role("link", name="New benchmark run").click()
+    page.get_by_role("button", name="New benchmark run").click()
     page.get_by_label("Name").fill("Prompted vs fine-tuned")
     page.get_by_label("Split").select_option("test")
     page.get_by_label("Concurrency").fill("2")
