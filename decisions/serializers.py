@@ -158,7 +158,8 @@ class TriggerSerializer(StrictSerializer):
 
 class EvidenceRefSerializer(StrictSerializer):
     """A piece of evidence of the team, by id or by its natural key (what an export writes:
-    workload + version for a worksheet, workload + created_at for an assessment). Validates to
+    workload + version for a worksheet, workload + created_at for an assessment, name +
+    created_at for a benchmark run). Validates to
     the evidence object itself."""
 
     kind = ChoiceField(
@@ -166,6 +167,7 @@ class EvidenceRefSerializer(StrictSerializer):
     )
     id = serializers.IntegerField(required=False, min_value=1)
     workload = CharField(required=False, max_length=100)
+    name = CharField(required=False, max_length=200, help_text="A benchmark run's name.")
     version = serializers.IntegerField(required=False, min_value=1)
     created_at = serializers.DateTimeField(required=False)
     label = CharField(required=False, help_text="Ignored: the label is computed.")
@@ -357,7 +359,8 @@ class EvidenceItemSerializer(serializers.Serializer):
 
     kind = ChoiceField(choices=EvidenceKind.choices)
     id = serializers.IntegerField(source="target.pk")
-    workload = CharField(source="ref.workload")
+    workload = CharField(source="ref.workload", required=False)
+    name = CharField(source="ref.name", required=False, help_text="A benchmark run's name.")
     version = serializers.IntegerField(source="ref.version", required=False)
     created_at = serializers.DateTimeField(source="ref.created_at", required=False)
     label = CharField()

@@ -194,18 +194,27 @@ def persona_candidates(provider: Provider) -> list[CandidateSpec]:
 
 
 def seed_persona_run(team, user, provider: Provider) -> BenchmarkRun:
-    """Start (once) the persona run of the three approaches; a worker plays it."""
+    """Play (once) the persona run of the three approaches, now, against the demo endpoint (the
+    configured one if it answers, else a private one), as the demo benchmark run is played."""
+    from evaluations.demo import demo_endpoint
+    from evaluations.services.benchmarks import benchmark_chunk_run
+
     existing = PersonaRun.objects.for_team(team).select_related("run").first()
     if existing is not None:
         return existing.run
     overlays = PersonaSpec.objects.for_team(team).get(slug=TASKMASTER_OVERLAYS)
-    return persona_run_start(
+    run = persona_run_start(
         team=team, name="TaskMaster: system prompt vs fine-tuned vs hybrid",
         persona_version=overlays.versions.order_by("-number").first(),
         dataset=seed_conversations(team, user), split="test",
         candidates=persona_candidates(provider), overlays={"Hybrid (marketing)": "marketing"},
-        attacks=True, concurrency=6, created_by=user,
+        attacks=True, concurrency=12, created_by=user, enqueue=False,
     )  # fmt: skip
+    with demo_endpoint() as base_url:
+        for index in range(run.chunk_count):
+            benchmark_chunk_run(run_id=run.pk, index=index, endpoints={provider.pk: base_url})
+    run.refresh_from_db()
+    return run
 
 
 def seed(team, user, provider: Provider | None = None) -> None:

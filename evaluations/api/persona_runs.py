@@ -10,9 +10,10 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from evaluations.api.benchmarks import CandidateInputSerializer
 from evaluations.api.common import error_responses, service_error
 from evaluations.api.personas import MAX_NUMBER, PersonaAPIView
-from evaluations.models import Approach, BenchmarkRun, Dataset, Provider, Split
+from evaluations.models import BenchmarkRun, Dataset, Split
 from evaluations.services.benchmarks import CandidateSpec
 from evaluations.services.persona_runs import persona_run_start
 from teams.api.serializers import (
@@ -25,25 +26,9 @@ from teams.api.serializers import (
 )
 
 
-class PromptRefSerializer(ClosedSerializer):
-    slug = SlugField(max_length=100)
-    version = IntegerField(required=False, allow_null=True, default=None, min_value=1,
-                           max_value=MAX_NUMBER)  # fmt: skip
-    label = SlugField(required=False, allow_null=True, default=None, max_length=50)
+class CandidateSerializer(CandidateInputSerializer):
+    """A benchmark candidate, plus the persona overlay it speaks for."""
 
-    def validate(self, attrs):
-        if attrs.get("version") is not None and attrs.get("label"):
-            raise serializers.ValidationError({"label": ["Give a version or a label, not both."]})
-        return attrs
-
-
-class CandidateSerializer(ClosedSerializer):
-    label = CharField(max_length=100)
-    approach = ChoiceField(Approach.choices)
-    provider = IntegerField(min_value=1, max_value=MAX_NUMBER, help_text="A provider id.")
-    model = CharField(required=False, allow_blank=True, default="", max_length=200,
-                      help_text="Leave out for the prompt version's model.")  # fmt: skip
-    prompt = PromptRefSerializer()
     overlay = SlugField(
         required=False, allow_null=True, default=None, max_length=50,
         help_text="The persona overlay this candidate speaks for (hybrid).",
@@ -184,7 +169,7 @@ class PersonaRunListView(PersonaAPIView):
     )
     def post(self, request, slug: str):
         spec = self.get_spec(slug)
-        serializer = PersonaRunWriteSerializer(data=request.data)
+        serializer = PersonaRunWriteSerializer(data=request.data, context={"team": self.team})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         versions = spec.versions.order_by("-number")
@@ -203,22 +188,16 @@ class PersonaRunListView(PersonaAPIView):
             workload_id = workload_id.first()
             if workload_id is None:
                 raise serializers.ValidationError({"workload": ["No such workload in this team."]})
-        candidates, overlays = [], {}
-        providers = {p.pk: p for p in Provider.objects.for_team(self.team)}
-        for i, c in enumerate(data["candidates"]):
-            provider = providers.get(c["provider"])
-            if provider is None:
-                raise serializers.ValidationError(
-                    {f"candidates.{i}.provider": ["No such provider in this team."]}
-                )
-            candidates.append(CandidateSpec(
-                label=c["label"], approach=c["approach"], provider=provider, model=c["model"],
-                prompt_slug=c["prompt"]["slug"], prompt_number=c["prompt"]["version"],
-                prompt_label=c["prompt"]["label"] or (None if c["prompt"]["version"]
-                                                      else "latest"),
-            ))  # fmt: skip
-            if c["overlay"]:
-                overlays[c["label"]] = c["overlay"]
+        candidates = [
+            CandidateSpec(
+                label=c["label"], approach=c["approach"], provider=c["provider"],
+                model=c["model"], prompt_slug=c["prompt"]["slug"],
+                prompt_number=c["prompt"].get("version"), prompt_label=c["prompt"].get("label"),
+                rag=c["rag"],
+            )
+            for c in data["candidates"]
+        ]  # fmt: skip
+        overlays = {c["label"]: c["overlay"] for c in data["candidates"] if c["overlay"]}
         try:
             run = persona_run_start(
                 team=self.team, name=data["name"], persona_version=version, dataset=dataset,

@@ -116,10 +116,12 @@ def persona_run_start(
     created_by=None,
     seed: int = 0,
     chunk_size: int = 20,
+    enqueue: bool = True,
 ) -> BenchmarkRun:
     """Start a benchmark run of `candidates` (`CandidateSpec`s) on the conversations of
     `dataset`/`split`, scored against `persona_version`, plus the team's adversarial suite when
-    `attacks`. `overlays` names the overlay each candidate label speaks for (hybrid)."""
+    `attacks`. `overlays` names the overlay each candidate label speaks for (hybrid). With
+    `enqueue` False the caller runs the chunks itself (the demo data does)."""
     from evaluations.services.benchmarks import benchmark_run_start
 
     overlays = overlays or {}
@@ -135,6 +137,7 @@ def persona_run_start(
             team=team, name=name, dataset=dataset, split=split, candidates=candidates,
             scorers=[{"name": name} for name in PERSONA_SCORERS], concurrency=concurrency,
             workload_id=workload_id, created_by=created_by, seed=seed, chunk_size=chunk_size,
+            enqueue=enqueue,
         )  # fmt: skip
         suite_hash = ""
         if attacks:

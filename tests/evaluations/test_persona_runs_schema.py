@@ -45,7 +45,7 @@ def test_persona_run_responses_match_the_schema(schema, api, team, user, demo_ll
             {"label": "prompted", "approach": "prompt", "provider": provider.pk,
              "model": "demo-prompted", "prompt": {"slug": "taskmaster-persona", "version": 1}},
             {"label": "hybrid", "approach": "hybrid", "provider": provider.pk,
-             "prompt": {"slug": "taskmaster-marketing"}, "overlay": "marketing"},
+             "prompt": {"slug": "taskmaster-marketing", "version": 1}, "overlay": "marketing"},
         ],
     }  # fmt: skip
     schema.check(api.post(url, {**body, "dataset": 999999}, format="json"))
