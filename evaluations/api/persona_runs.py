@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from evaluations.api.benchmarks import CandidateInputSerializer
 from evaluations.api.common import error_responses, service_error
+from evaluations.api.persona_figures import CandidateFiguresSerializer
 from evaluations.api.personas import MAX_NUMBER, PersonaAPIView
 from evaluations.models import BenchmarkRun, Dataset, Split
 from evaluations.services.benchmarks import CandidateSpec
@@ -58,51 +59,6 @@ class PersonaRunWriteSerializer(ClosedSerializer):
         if len(set(labels)) != len(labels):
             raise serializers.ValidationError("Candidate labels are unique.")
         return value
-
-
-def _estimate() -> dict:
-    return {
-        "value": serializers.FloatField(),
-        "ci_low": serializers.FloatField(),
-        "ci_high": serializers.FloatField(),
-    }
-
-
-def _robustness(name: str, **kwargs):
-    family = inline_serializer(
-        "RobustnessFamily", {**_estimate(), "attacks": serializers.IntegerField()}
-    )
-    return inline_serializer(
-        name,
-        {"overall": inline_serializer("RobustnessOverall", _estimate()),
-         "families": serializers.DictField(child=family)},
-        **kwargs,
-    )  # fmt: skip
-
-
-class CandidateFiguresSerializer(serializers.Serializer):
-    label = serializers.CharField()
-    calls = serializers.IntegerField()
-    errors = serializers.IntegerField()
-    drift = inline_serializer(
-        "DriftPoint",
-        {"turn": serializers.IntegerField(), "adherence": serializers.FloatField(),
-         "ci_low": serializers.FloatField(), "ci_high": serializers.FloatField()},
-        many=True,
-    )  # fmt: skip
-    consistency = inline_serializer(
-        "Consistency",
-        {name: inline_serializer(f"Consistency{label}", _estimate(), allow_null=True)
-         for name, label in (("short", "Short"), ("long", "Long"), ("edge_cases", "EdgeCases"))},
-    )  # fmt: skip
-    turn_usage = inline_serializer(
-        "TurnUsage",
-        {"turn": serializers.IntegerField(), "input_tokens": serializers.FloatField(),
-         "output_tokens": serializers.FloatField(),
-         "cost": serializers.FloatField(allow_null=True)},
-        many=True,
-    )  # fmt: skip
-    robustness = _robustness("Robustness", allow_null=True)
 
 
 class PersonaRunSerializer(serializers.Serializer):

@@ -68,6 +68,12 @@ def test_persona_run_responses_match_the_schema(schema, api, team, user, demo_ll
     assert figures["prompted"]["drift"][0] == {**figures["prompted"]["drift"][0], "turn": 1}
     schema.check(api.get(url))
     schema.check(api.get(f"{url}/999999"))
+    # The same run through the benchmarks API: its summary carries the persona figures.
+    benchmark = api.get(f"/api/v1/benchmarks/{created.json()['id']}")
+    schema.check(benchmark)
+    candidate = benchmark.json()["summary"]["candidates"][1]
+    assert candidate["robustness"] == figures["hybrid"]["robustness"]
+    assert candidate["drift"] == figures["hybrid"]["drift"]
 
 
 @pytest.mark.django_db(transaction=True)

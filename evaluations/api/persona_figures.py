@@ -1,0 +1,57 @@
+"""The persona figures of a run's summary, per candidate (SPEC §7.5, issue item 7 shapes):
+published by the persona run API and by the benchmark summary."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+
+
+def _estimate() -> dict:
+    return {
+        "value": serializers.FloatField(),
+        "ci_low": serializers.FloatField(),
+        "ci_high": serializers.FloatField(),
+    }
+
+
+def _robustness(name: str, **kwargs):
+    family = inline_serializer(
+        "RobustnessFamily", {**_estimate(), "attacks": serializers.IntegerField()}
+    )
+    return inline_serializer(
+        name,
+        {"overall": inline_serializer("RobustnessOverall", _estimate()),
+         "families": serializers.DictField(child=family)},
+        **kwargs,
+    )  # fmt: skip
+
+
+class PersonaFiguresSerializer(serializers.Serializer):
+    """drift, consistency, turn_usage and robustness: present in persona runs only."""
+
+    drift = inline_serializer(
+        "DriftPoint",
+        {"turn": serializers.IntegerField(), "adherence": serializers.FloatField(),
+         "ci_low": serializers.FloatField(), "ci_high": serializers.FloatField()},
+        many=True,
+    )  # fmt: skip
+    consistency = inline_serializer(
+        "Consistency",
+        {name: inline_serializer(f"Consistency{label}", _estimate(), allow_null=True)
+         for name, label in (("short", "Short"), ("long", "Long"), ("edge_cases", "EdgeCases"))},
+    )  # fmt: skip
+    turn_usage = inline_serializer(
+        "TurnUsage",
+        {"turn": serializers.IntegerField(), "input_tokens": serializers.FloatField(),
+         "output_tokens": serializers.FloatField(),
+         "cost": serializers.FloatField(allow_null=True)},
+        many=True,
+    )  # fmt: skip
+    robustness = _robustness("Robustness", allow_null=True)
+
+
+class CandidateFiguresSerializer(PersonaFiguresSerializer):
+    label = serializers.CharField()
+    calls = serializers.IntegerField()
+    errors = serializers.IntegerField()
