@@ -27,28 +27,41 @@ def _robustness(name: str, **kwargs):
     )  # fmt: skip
 
 
-class PersonaFiguresSerializer(serializers.Serializer):
-    """drift, consistency, turn_usage and robustness: present in persona runs only."""
-
-    drift = inline_serializer(
+# One set of field objects, shared by the persona run API and the benchmark summary (DRF copies
+# declared fields per serializer), so that each component is published once. Optional: a
+# benchmark run that is not a persona run has none of them.
+PERSONA_FIGURES = {
+    "drift": inline_serializer(
         "DriftPoint",
         {"turn": serializers.IntegerField(), "adherence": serializers.FloatField(),
          "ci_low": serializers.FloatField(), "ci_high": serializers.FloatField()},
-        many=True,
-    )  # fmt: skip
-    consistency = inline_serializer(
+        many=True, required=False,
+    ),
+    "consistency": inline_serializer(
         "Consistency",
         {name: inline_serializer(f"Consistency{label}", _estimate(), allow_null=True)
          for name, label in (("short", "Short"), ("long", "Long"), ("edge_cases", "EdgeCases"))},
-    )  # fmt: skip
-    turn_usage = inline_serializer(
+        required=False,
+    ),
+    "turn_usage": inline_serializer(
         "TurnUsage",
         {"turn": serializers.IntegerField(), "input_tokens": serializers.FloatField(),
          "output_tokens": serializers.FloatField(),
          "cost": serializers.FloatField(allow_null=True)},
-        many=True,
-    )  # fmt: skip
-    robustness = _robustness("Robustness", allow_null=True)
+        many=True, required=False,
+    ),
+    "robustness": _robustness("Robustness", allow_null=True, required=False),
+}  # fmt: skip
+PERSONA_RUN_INFO = inline_serializer(
+    "PersonaRunInfo",
+    {"slug": serializers.CharField(), "version": serializers.IntegerField(),
+     "suite_hash": serializers.CharField(allow_null=True),
+     "overlays": serializers.DictField(child=serializers.CharField())},
+    required=False, help_text="Present in persona runs: the persona version scored against.",
+)  # fmt: skip
+
+PersonaFiguresSerializer = type("PersonaFiguresSerializer", (serializers.Serializer,),
+                                dict(PERSONA_FIGURES))  # fmt: skip
 
 
 class CandidateFiguresSerializer(PersonaFiguresSerializer):

@@ -135,7 +135,7 @@ def persona_run_start(
     with transaction.atomic():
         run = benchmark_run_start(
             team=team, name=name, dataset=dataset, split=split, candidates=candidates,
-            scorers=[{"name": name} for name in PERSONA_SCORERS], concurrency=concurrency,
+            scorers=[], concurrency=concurrency,
             workload_id=workload_id, created_by=created_by, seed=seed, chunk_size=chunk_size,
             enqueue=enqueue,
         )  # fmt: skip
@@ -302,8 +302,10 @@ def extend_summary(run: BenchmarkRun, summary: dict) -> dict:
         tags, data = items.get(item_id, ([], {}))
         if ADVERSARIAL in tags and "attack" in data and (scores or {}).get("held") is not None:
             held[labels[cid]].append((str(data.get("family", "")), scores["held"] == 1.0))
+    scores = _persona_scores(run, labels)
     for candidate in summary["candidates"]:
         label = candidate["label"]
+        candidate["scores"] = {**candidate.get("scores", {}), **scores.get(label, {})}
         mine = [t for t in turns[label] if t[1] is not None]
         candidate["drift"] = drift_curve(
             ((n, s) for n, s, edge, *_ in mine if not edge), seed=run.seed
@@ -321,6 +323,22 @@ def extend_summary(run: BenchmarkRun, summary: dict) -> dict:
         "overlays": persona.overlays,
     }
     return summary
+
+
+def _persona_scores(run: BenchmarkRun, labels: dict) -> dict[str, dict]:
+    """Each persona per-call score's mean with its interval, per candidate (the run's own
+    scorer list stays empty: the benchmark scorers do not apply)."""
+    values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    rows = BenchmarkResult.objects.filter(run=run, error="").values_list("candidate_id", "scores")
+    for cid, scored in rows.iterator():
+        for name in PERSONA_SCORERS:
+            if (value := (scored or {}).get(name)) is not None:
+                values[labels[cid]][name].append(value)
+    return {
+        label: {name: {**(est := stats.bootstrap(found, seed=run.seed)).as_dict(), "n": est.n}
+                for name, found in by_name.items()}
+        for label, by_name in values.items()
+    }  # fmt: skip
 
 
 def _turn_usage(rows: list[tuple]) -> list[dict]:
