@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncDay, TruncMonth
+from django.db.models import Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from evaluations.models import ModelPrice
@@ -26,7 +26,7 @@ from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
 from prompts.selectors import label_static_tokens
 from workloads import formatting, roi
 from workloads.forecast import Forecast, forecast_crossover
-from workloads.models import Assessment, FlagStatus, SwitchFlag, UsageRecord, Workload
+from workloads.models import Assessment, FlagStatus, SwitchFlag, UsageDay, Workload
 from workloads.services.flags import flag_as_dict
 
 CHART_DAYS = 60
@@ -300,14 +300,14 @@ def dashboard_rows(team, *, now: datetime | None = None) -> list[dict]:
     start = end - timedelta(days=SPARKLINE_DAYS)
     daily: dict[int, dict[date, int]] = defaultdict(dict)
     usage = (
-        UsageRecord.objects.for_team(team)
-        .filter(period_start__gte=start, period_start__lt=end)
-        .annotate(day=TruncDay("period_start"))
+        UsageDay.objects.for_team(team)
+        .filter(day__gte=start.date(), day__lt=end.date())
+        .order_by()
         .values("workload_id", "day")
         .annotate(requests=Sum("requests"))
     )
     for row in usage:
-        daily[row["workload_id"]][_as_date(row["day"])] = row["requests"]
+        daily[row["workload_id"]][row["day"]] = row["requests"]
     days = [(start + timedelta(days=i)).date() for i in range(SPARKLINE_DAYS)]
     rows = []
     for workload in workloads:
@@ -385,8 +385,9 @@ def monthly_volumes(workload: Workload, *, now: datetime) -> list[tuple[date, in
     """Requests per calendar month (UTC) of the last 12 months, oldest first."""
     start = _month_start(now) - timedelta(days=366)
     rows = (
-        UsageRecord.objects.filter(workload=workload, period_start__gte=start)
-        .annotate(month=TruncMonth("period_start"))
+        UsageDay.objects.filter(workload=workload, day__gte=start.date())
+        .annotate(month=TruncMonth("day"))
+        .order_by()
         .values("month")
         .annotate(requests=Sum("requests"))
         .order_by("month")
@@ -397,16 +398,12 @@ def monthly_volumes(workload: Workload, *, now: datetime) -> list[tuple[date, in
 def _forecast(workload, monthly, crossover, *, now) -> Forecast | None:
     # Only complete months: not the current one, nor a first month that usage began mid-way.
     current = _month_start(now).date()
-    first = UsageRecord.objects.filter(workload=workload).order_by("period_start").first()
+    first = UsageDay.objects.filter(workload=workload).aggregate(first=Min("first_start"))["first"]
     complete = [
         (month, volume)
         for month, volume in monthly
         if month < current
-        and not (
-            first
-            and month == _month_start(first.period_start).date()
-            and not _at_month_start(first.period_start)
-        )
+        and not (first and month == _month_start(first).date() and not _at_month_start(first))
     ]
     return forecast_crossover(complete, crossover)
 
@@ -415,17 +412,15 @@ def _daily_series(workload: Workload, *, now: datetime) -> list[dict]:
     start = (now - timedelta(days=CHART_DAYS - 1)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    with_p99 = Q(latency_p99_ms__isnull=False)
-    with_errors = Q(format_errors__isnull=False)
     rows = (
-        UsageRecord.objects.filter(workload=workload, period_start__gte=start)
-        .annotate(day=TruncDay("period_start"))
+        UsageDay.objects.filter(workload=workload, day__gte=start.date())
+        .order_by()
         .values("day")
         .annotate(
-            p99_weighted=Sum(F("latency_p99_ms") * F("requests"), filter=with_p99),
-            p99_requests=Sum("requests", filter=with_p99),
+            p99_weighted=Sum("p99_weighted"),
+            p99_requests=Sum("p99_requests"),
             errors=Sum("format_errors"),
-            error_requests=Sum("requests", filter=with_errors),
+            error_requests=Sum("format_requests"),
         )
         .order_by("day")
     )

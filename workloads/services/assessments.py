@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.expressions import RowRange
 from django.utils import timezone
 
 from teams.models import Team
 from workloads import roi
-from workloads.models import Approach, Assessment, UsageRecord, Workload
+from workloads.models import Approach, Assessment, UsageDay, UsageRecord, Workload
 from workloads.selectors import workload_roi_data
 from workloads.services.flags import flag_sync, flags_release_held
 from workloads.signals import workload_assessed
@@ -207,31 +207,43 @@ def observe_usage(workload: Workload, *, now: datetime) -> dict:
     start = now - WINDOW
     records = UsageRecord.objects.filter(workload=workload)
     unmarked_is_prompt = workload.current_approach == Approach.PROMPT
-    prompt_q = (
+    # Whole UTC days inside the window come from the daily rollup; the records that began in
+    # the partial days at either end, and those straddling the window start, are read raw.
+    first_day = _next_midnight(start)
+    last_day = _midnight(now)
+    if first_day >= last_day:
+        first_day = last_day = start
+    days = UsageDay.objects.filter(
+        workload=workload, day__gte=first_day.date(), day__lt=last_day.date()
+    )
+    prompt_days = (
         Q(approach=Approach.PROMPT) | Q(approach="")
         if unmarked_is_prompt
         else Q(approach=Approach.PROMPT)
     )
     # Aggregate aliases must not shadow field names, hence the "sum_" prefix.
-    inside = records.filter(period_start__gte=start, period_start__lt=now).aggregate(
-        sum_records=Count("pk"),
+    inside = days.aggregate(
+        sum_records=Sum("records"),
         sum_requests=Sum("requests"),
         sum_input_tokens=Sum("input_tokens"),
         sum_output_tokens=Sum("output_tokens"),
-        sum_prompt_requests=Sum("requests", filter=prompt_q),
-        sum_prompt_input_tokens=Sum("input_tokens", filter=prompt_q),
+        sum_prompt_requests=Sum("requests", filter=prompt_days),
+        sum_prompt_input_tokens=Sum("input_tokens", filter=prompt_days),
         sum_format_errors=Sum("format_errors"),
-        sum_format_requests=Sum("requests", filter=Q(format_errors__isnull=False)),
+        sum_format_requests=Sum("format_requests"),
     )
     totals = {key.removeprefix("sum_"): Decimal(value or 0) for key, value in inside.items()}
-    straddling = records.filter(
-        period_start__lt=start, period_end__gt=start, period_start__gte=start - _MAX_PERIOD
+    edges = records.filter(
+        Q(period_start__gte=start, period_start__lt=first_day)
+        | Q(period_start__gte=last_day, period_start__lt=now)
+        | Q(period_start__lt=start, period_end__gt=start, period_start__gte=start - _MAX_PERIOD)
     ).values_list(
         "period_start", "period_end", "requests", "input_tokens", "output_tokens", "approach",
         "format_errors",
     )  # fmt: skip
-    for p_start, p_end, requests, input_tokens, output_tokens, approach, errors in straddling:
-        share = Decimal((p_end - start) / (p_end - p_start))
+    for p_start, p_end, requests, input_tokens, output_tokens, approach, errors in edges:
+        # A record straddling the window start counts pro rata by time.
+        share = Decimal((p_end - start) / (p_end - p_start)) if p_start < start else Decimal(1)
         totals["records"] += 1
         totals["requests"] += requests * share
         totals["input_tokens"] += input_tokens * share
@@ -255,6 +267,15 @@ def observe_usage(workload: Workload, *, now: datetime) -> dict:
         "latency_p99_ms": _weighted_p99(records.filter(period_end__gt=start, period_start__lt=now)),
         "format_error_rate": _ratio(totals["format_errors"], totals["format_requests"], places=6),
     }
+
+
+def _midnight(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _next_midnight(moment: datetime) -> datetime:
+    midnight = _midnight(moment)
+    return midnight if midnight == moment else midnight + timedelta(days=1)
 
 
 def _weighted_p99(records) -> float | None:
