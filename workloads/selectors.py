@@ -289,11 +289,10 @@ def _or_words(unit: str, value, words: str) -> str:
 # --- the dashboard -----------------------------------------------------------------------------
 
 
-def dashboard_rows(team, *, now: datetime | None = None) -> list[dict]:
-    """Every workload of `team` with its evidence (latest assessment, live flag) and a 30-day
-    sparkline of daily requests, in constant queries whatever the number of workloads."""
+def dashboard_rows(team, workloads: list[Workload], *, now: datetime | None = None) -> list[dict]:
+    """`workloads` of `team` (a page of them) with their evidence (latest assessment, live flag)
+    and a 30-day sparkline of daily requests, in constant queries whatever their number."""
     now = now or timezone.now()
-    workloads = list(Workload.objects.for_team(team))
     evidence = workloads_evidence(team, workloads)
     # Complete UTC days only: today's partial count would read as a sudden drop.
     end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -301,7 +300,7 @@ def dashboard_rows(team, *, now: datetime | None = None) -> list[dict]:
     daily: dict[int, dict[date, int]] = defaultdict(dict)
     usage = (
         UsageDay.objects.for_team(team)
-        .filter(day__gte=start.date(), day__lt=end.date())
+        .filter(workload__in=[w.pk for w in workloads], day__gte=start.date(), day__lt=end.date())
         .order_by()
         .values("workload_id", "day")
         .annotate(requests=Sum("requests"))
@@ -316,23 +315,31 @@ def dashboard_rows(team, *, now: datetime | None = None) -> list[dict]:
             {
                 "workload": workload,
                 "evidence": evidence[workload.pk],
-                "sparkline": _sparkline(days, volumes) if any(volumes) else None,
+                "sparkline": sparkline(volumes) if any(volumes) else None,
             }
         )
     return rows
 
 
-def _sparkline(days: list[date], volumes: list[int]) -> dict:
+SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 140, 36
+
+
+def sparkline(volumes: list[int]) -> dict:
+    """An inline SVG polyline of `volumes` (oldest first), scaled to the box with zero at the
+    bottom: `points`, the box, and the lowest and highest day for its label."""
+    top = max(volumes) or 1
+    step = SPARKLINE_WIDTH / max(len(volumes) - 1, 1)
+    usable = SPARKLINE_HEIGHT - 2  # room for the stroke
+    points = " ".join(
+        f"{i * step:.1f},{SPARKLINE_HEIGHT - 1 - volume / top * usable:.1f}"
+        for i, volume in enumerate(volumes)
+    )
     return {
-        "type": "line",
-        "data": {
-            "labels": [day.isoformat() for day in days],
-            "datasets": [{"data": volumes, "borderWidth": 1.5, "pointRadius": 0, "fill": False}],
-        },
-        "options": {
-            "plugins": {"legend": {"display": False}, "tooltip": {"enabled": False}},
-            "scales": {"x": {"display": False}, "y": {"display": False, "beginAtZero": True}},
-        },
+        "points": points,
+        "width": SPARKLINE_WIDTH,
+        "height": SPARKLINE_HEIGHT,
+        "low": min(volumes),
+        "high": max(volumes),
     }
 
 
