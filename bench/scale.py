@@ -569,10 +569,15 @@ def _gunicorn(env: dict, port: int) -> subprocess.Popen:
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited (is port {port} taken?)")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
             conn.getresponse().read()
+            time.sleep(1)
+            if server.poll() is not None:
+                raise SystemExit(f"gunicorn exited (is port {port} taken?)")
             return server
         except OSError:
             time.sleep(0.3)

@@ -13,6 +13,8 @@ from decisions.selectors import decisions_with_related
 from decisions.serializers import DecisionSerializer
 from teams.models import Team
 
+EXPORT_CHUNK = 500
+
 
 def export_data(decision: DecisionRecord) -> dict:
     """The record for a markdown file: evidence by natural key (so that it resolves in another
@@ -43,7 +45,9 @@ def decision_export_markdown(decision: DecisionRecord, flavor: str = "madr4") ->
 def decisions_export_zip(*, team: Team, flavor: str = "madr4") -> bytes:
     """Every decision of the team as markdown files of `flavor`, plus an index.md, zipped."""
     queryset = DecisionRecord.objects.for_team(team).order_by("number")
-    records = [export_data(d) for d in decisions_with_related(queryset)]
+    # Prefetched a chunk at a time: bounded IN lists and memory, whatever the log's size.
+    related = decisions_with_related(queryset).iterator(chunk_size=EXPORT_CHUNK)
+    records = [export_data(d) for d in related]
     names = madr.export_names(records, flavor)
     titles = {record["number"]: record["title"] for record in records}
     buffer = io.BytesIO()
