@@ -80,6 +80,8 @@ def main() -> None:
         "API_TOKEN_RATE": "1000000/min",
         "LOG_LEVEL": "WARNING",
         "WEB_CONCURRENCY": "2",
+        "GUNICORN_ACCESS_LOG": "",
+        "GUNICORN_LOG_LEVEL": "warning",
     }
     os.environ.update(env)
     if not args.reuse:
@@ -566,7 +568,7 @@ def _gunicorn(env: dict, port: int) -> subprocess.Popen:
         command += ["-c", "config/gunicorn.py"]
     else:
         command += ["-w", "2", "--log-level", "warning"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sys.stderr)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
