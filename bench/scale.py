@@ -124,6 +124,7 @@ def main() -> None:
             report["http"][name] = time_endpoint(
                 args.port, method, path, session, token, min(runs, args.requests)
             )
+            print(name, json.dumps(report["http"][name]), file=sys.stderr)
         report["push"] = time_push(args.port, token, runs=5)
         if not args.skip_sweep:
             report["sweep"] = time_sweep()
@@ -468,12 +469,17 @@ def time_endpoint(port: int, kind: str, path: str, session: str, token: str, run
     size = 0
     for i in range(runs + 2):
         began = time.perf_counter()
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        body = response.read()
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            status, size = response.status, len(body)
+            closing = response.will_close
+        except (OSError, http.client.HTTPException) as exc:
+            # A worker killed by its timeout drops the connection: that is a result too.
+            status, size, closing = f"no answer ({type(exc).__name__})", 0, True
         elapsed = time.perf_counter() - began
-        status, size = response.status, len(body)
-        if response.getheader("Connection", "").lower() == "close" or response.will_close:
+        if closing:
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         if i >= 2:
