@@ -17,6 +17,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from evaluations.models import FineTuneJob
 from teams.models import TeamOwned, TeamQuerySet
 from workloads import roi
 from workloads.models import Approach, Assessment, Workload, Worksheet
@@ -279,6 +280,7 @@ class RevisitReason(TeamOwned):
 class EvidenceKind(models.TextChoices):
     WORKSHEET = "worksheet", "Worksheet"
     ASSESSMENT = "assessment", "Workload assessment"
+    FINETUNE = "finetune", "Fine-tuning job"
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,21 @@ EVIDENCE_KINDS: dict[str, EvidenceSpec] = {
         ),
         related=("workload",),
     ),
+    EvidenceKind.FINETUNE: EvidenceSpec(
+        model=FineTuneJob,
+        field="finetune",
+        label=lambda j: (
+            f"Fine-tune #{j.pk} of {j.base_model} on {j.dataset_name} ({j.status}"
+            + (f": {j.fine_tuned_model}" if j.fine_tuned_model else "")
+            + ")"
+        ),
+        page=lambda j: ("evaluations:finetune_detail", {"pk": j.pk}),
+        # The provider's job id names it in any team; a job never launched has none.
+        ref=lambda j: {"job": j.remote_job_id or None, "fine_tuned_model": j.fine_tuned_model},
+        lookup=lambda ref: (
+            models.Q(remote_job_id=ref["job"]) if ref.get("job") else models.Q(pk__in=[])
+        ),
+    ),
 }
 assert set(EVIDENCE_KINDS) == set(EvidenceKind.values), "every evidence kind needs a spec"
 
@@ -367,6 +384,13 @@ class EvidenceLink(TeamOwned):
         on_delete=models.CASCADE,
         related_name="evidence_links",
     )
+    finetune = models.ForeignKey(
+        FineTuneJob,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="evidence_links",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -380,6 +404,9 @@ class EvidenceLink(TeamOwned):
             ),
             models.UniqueConstraint(
                 fields=["decision", "assessment"], name="evidence_link_unique_assessment"
+            ),
+            models.UniqueConstraint(
+                fields=["decision", "finetune"], name="evidence_link_unique_finetune"
             ),
         ]
 

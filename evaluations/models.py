@@ -200,3 +200,7 @@ class DatasetItem(TeamOwned):
 
     def __str__(self) -> str:
         return f"{self.dataset} #{self.position}"
+
+
+# Fine-tuning jobs live in their own module; imported here so Django registers them.
+from evaluations.finetune_models import FineTuneEvent, FineTuneJob  # noqa: E402, F401

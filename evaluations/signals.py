@@ -6,3 +6,6 @@ from django.dispatch import Signal
 
 # A team's price table changed (kwargs: team). Every cost computed from it is now stale.
 prices_changed = Signal()
+
+# A fine-tuning job succeeded (kwargs: job). Its actual training cost and model are known.
+finetune_succeeded = Signal()
