@@ -246,6 +246,8 @@ SPECTACULAR_SETTINGS = {
         "PromptRoleEnum": "prompts.content.ROLES",
         "TaskKindEnum": "evaluations.models.TaskKind",
         "SplitEnum": "evaluations.models.Split",
+        "FineTuneStatusEnum": "evaluations.finetune_models.FineTuneStatus",
+        "SystemPromptEnum": "evaluations.finetune_models.SystemPrompt",
     },
 }
 

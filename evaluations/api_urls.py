@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.api import datasets, prices, providers
+from evaluations.api import datasets, finetunes, prices, providers
 
 urlpatterns = [
     path("prices", prices.PriceListView.as_view(), name="api-price-list"),
@@ -15,4 +15,11 @@ urlpatterns = [
     path("datasets/<int:pk>", datasets.DatasetDetailView.as_view(), name="api-dataset-detail"),
     path("datasets/<int:pk>/items", datasets.DatasetItemsView.as_view(), name="api-dataset-items"),
     path("datasets/<int:pk>/split", datasets.DatasetSplitView.as_view(), name="api-dataset-split"),
+    path("finetunes", finetunes.FineTuneListView.as_view(), name="api-finetune-list"),
+    path("finetunes/<int:pk>", finetunes.FineTuneDetailView.as_view(), name="api-finetune-detail"),
+    path(
+        "finetunes/<int:pk>/cancel",
+        finetunes.FineTuneCancelView.as_view(),
+        name="api-finetune-cancel",
+    ),
 ]
