@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.views import datasets, prices, providers
+from evaluations.views import datasets, finetunes, prices, providers
 from teams.views import coming_later
 
 app_name = "evaluations"
@@ -21,11 +21,10 @@ urlpatterns = [
         ),
         name="benchmark_list",
     ),
-    path(
-        "fine-tunes/",
-        coming_later("Fine-tunes", "Fine-tuning jobs arrive in a later release."),
-        name="finetune_list",
-    ),
+    path("fine-tunes/", finetunes.finetune_list, name="finetune_list"),
+    path("fine-tunes/new/", finetunes.finetune_prepare, name="finetune_prepare"),
+    path("fine-tunes/<int:pk>/", finetunes.finetune_detail, name="finetune_detail"),
+    path("fine-tunes/<int:pk>/cancel/", finetunes.finetune_cancel_view, name="finetune_cancel"),
     path("providers/", providers.provider_list, name="provider_list"),
     path("providers/new/", providers.provider_create_view, name="provider_create"),
     path("providers/<int:pk>/edit/", providers.provider_edit, name="provider_edit"),

@@ -96,12 +96,10 @@ class FineTuneCreateSerializer(ClosedSerializer):
     def validate_workload(self, value: str | None):
         if not value:
             return None
-        from django.apps import apps
-
-        # The workloads app sits to the right of this one: looked up by name, never imported.
-        workload = apps.get_model("workloads", "Workload").objects.filter(
-            team=self.context["team"], slug=value
-        )
+        # The workloads app sits to the right of this one: reached through the string foreign
+        # key, never imported.
+        model = FineTuneJob._meta.get_field("workload").related_model
+        workload = model.objects.filter(team=self.context["team"], slug=value)
         if not workload.exists():
             raise serializers.ValidationError("No such workload in this team.")
         return workload.get()
