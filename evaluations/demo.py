@@ -1,5 +1,6 @@
 """Demo data of the evaluations app (loaded by `manage.py seed_demo`, idempotent): the simulated
-demo endpoint as a provider, and a support-ticket classification dataset with splits."""
+demo endpoint as a provider, a support-ticket classification dataset with splits, and a
+fine-tune of the demo endpoint on it."""
 
 from __future__ import annotations
 
@@ -120,6 +121,29 @@ def seed_dataset(team, user) -> Dataset:
     return dataset
 
 
+DEMO_FINETUNE_PROMPT = "ticket-classifier"
+
+
+def seed_finetune(team, user, *, provider: Provider, dataset: Dataset):
+    """A fine-tune of the demo endpoint's `demo-prompted` on the tickets' train split with the
+    classifier's minimal prompt; launched, so a running worker finishes it in seconds."""
+    from evaluations.finetune_models import FineTuneJob, SystemPrompt
+    from evaluations.services.finetunes import finetune_create
+    from prompts.selectors import version_lookup
+
+    if FineTuneJob.objects.for_team(team).filter(dataset=dataset).exists():
+        return None
+    version = version_lookup(team=team, slug=DEMO_FINETUNE_PROMPT, label="production")
+    if version is None:  # the prompts app's demo data is not there
+        return None
+    return finetune_create(
+        team=team, dataset=dataset, version=version, provider=provider,
+        base_model="demo-prompted", system_prompt_mode=SystemPrompt.MINIMAL,
+        prompt_ref=f"{DEMO_FINETUNE_PROMPT} v{version.number} (production)", created_by=user,
+    )  # fmt: skip
+
+
 def seed(team, user) -> None:
-    seed_provider(team)
-    seed_dataset(team, user)
+    provider = seed_provider(team)
+    dataset = seed_dataset(team, user)
+    seed_finetune(team, user, provider=provider, dataset=dataset)
