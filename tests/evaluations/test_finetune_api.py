@@ -23,6 +23,13 @@ OPERATIONS = {
 }
 
 
+@pytest.fixture
+def demo_llm_server(demo_llm_factory):
+    """A demo endpoint of this test's own: the models its fine-tunes create must not appear in
+    the model lists other tests read from the shared one."""
+    return demo_llm_factory().base_url
+
+
 @pytest.fixture(scope="module")
 def schema(django_db_blocker):
     return PublishedSchema.fetch(django_db_blocker)

@@ -13,6 +13,13 @@ from tests.evaluations.finetune_helpers import MODEL, demo_provider, ticket_data
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def demo_llm_server(demo_llm_factory):
+    """A demo endpoint of this test's own: the models its fine-tunes create must not appear in
+    the model lists other tests read from the shared one."""
+    return demo_llm_factory().base_url
+
+
 @pytest.fixture(autouse=True)
 def _settings(settings):
     settings.ALLOW_PRIVATE_NETWORK_TARGETS = True

@@ -33,6 +33,13 @@ from tests.factories import WorkloadFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def demo_llm_server(demo_llm_factory):
+    """A demo endpoint of this test's own: the models its fine-tunes create must not appear in
+    the model lists other tests read from the shared one."""
+    return demo_llm_factory().base_url
+
+
 @pytest.fixture(autouse=True)
 def _fast_polls(settings):
     settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
@@ -56,6 +63,13 @@ def create(team, dataset, version, provider, **kwargs):
     return finetunes.finetune_create(
         team=team, dataset=dataset, version=version, provider=provider, **kwargs
     )
+
+
+def assert_timeline(statuses: list[str]) -> None:
+    # Forward only; a poll may find the job past a short stage (queued), never back.
+    assert statuses[:2] == ["preparing", "validating"] and statuses[-1] == "succeeded"
+    order = ["preparing", "validating", "queued", "running", "succeeded"]
+    assert statuses == sorted(statuses, key=order.index) and len(set(statuses)) == len(statuses)
 
 
 def run_poller(job: FineTuneJob, *, limit=400) -> FineTuneJob:
@@ -363,7 +377,7 @@ def test_success_registers_the_model_price_candidate_workload_and_webhook(
     assert delivery.payload["status"] == "succeeded"
     assert delivery.payload["fine_tuned_model"] == job.fine_tuned_model
     statuses = [e.data["to"] for e in job.events.filter(kind="status").order_by("pk")]
-    assert statuses == ["preparing", "validating", "queued", "running", "succeeded"]
+    assert_timeline(statuses)
     # The provider's events are stored once each, metrics with their data.
     metrics = job.events.filter(kind="metrics")
     assert metrics.count() == 5 and metrics.last().data["step"] == metrics.last().data[
@@ -425,3 +439,18 @@ def test_items_added_later_do_not_change_a_prepared_job(team, dataset, version, 
     dataset_items_add(dataset=dataset, items=[{"input": {"ticket": "new"}, "expected": "billing",
                                                "split": "train"}])  # fmt: skip
     assert job.training_jsonl.count("\n") == 12
+
+
+def test_a_succeeded_fine_tune_is_a_ready_candidate_with_its_prompt(
+    team, dataset, version, demo_llm_server
+):
+    from evaluations.selectors import finetune_candidates
+
+    provider = demo_provider(team, demo_llm_server)
+    job = create(team, dataset, version, provider, system_prompt_mode="minimal")
+    assert list(finetune_candidates(team)) == []
+    run_poller(job)
+    (candidate,) = finetune_candidates(team)
+    assert candidate.fine_tuned_model == job.fine_tuned_model
+    assert candidate.provider == provider
+    assert candidate.system_prompt == "You classify support tickets."

@@ -46,21 +46,13 @@ def _purge_queues() -> None:
             conn.default_channel.queue_purge(queue)
 
 
-@pytest.fixture
-def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]:
+def start_worker(extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     """`celery -A config worker` as a subprocess on the test database and the configured broker
-    (Redis via CELERY_BROKER_URL in CI, the filesystem broker otherwise), ready when yielded.
-
-    Tests using it need `@pytest.mark.django_db(transaction=True)`: the worker only sees
-    committed rows.
-    """
+    (Redis via CELERY_BROKER_URL in CI, the filesystem broker otherwise), ready when returned.
+    Stop it with `stop_worker`."""
     from django.conf import settings
     from django.db import connection
 
-    try:
-        _purge_queues()
-    except Exception as exc:  # noqa: BLE001
-        service_missing(f"Celery broker {settings.CELERY_BROKER_URL} unreachable: {exc}")
     env = {
         **os.environ,
         "DATABASE_URL": _worker_database_url(connection.settings_dict),
@@ -70,7 +62,7 @@ def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]
         # The worker must decrypt the provider keys this process encrypted.
         "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "ALLOW_PRIVATE_NETWORK_TARGETS": "1" if settings.ALLOW_PRIVATE_NETWORK_TARGETS else "0",
-        **live_worker_env,
+        **(extra_env or {}),
     }
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         queue_dir = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
@@ -100,13 +92,59 @@ def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]
             process.kill()
             pytest.fail("Celery worker did not start:\n" + "".join(output[-40:]))
     process.output = output  # the worker's log so far, for assertions and failure messages
-    yield process
-    process.terminate()
+    return process
+
+
+def stop_worker(process: subprocess.Popen, *, kill: bool = False) -> None:
+    """Warm shutdown (SIGTERM), or `kill`: SIGKILL, as when a worker's machine dies."""
+    if kill:
+        process.kill()
+    else:
+        process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def _purge_or_skip() -> None:
+    from django.conf import settings
+
+    try:
+        _purge_queues()
+    except Exception as exc:  # noqa: BLE001
+        service_missing(f"Celery broker {settings.CELERY_BROKER_URL} unreachable: {exc}")
+
+
+@pytest.fixture
+def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]:
+    """A real Celery worker (`start_worker`), stopped after the test.
+
+    Tests using it need `@pytest.mark.django_db(transaction=True)`: the worker only sees
+    committed rows.
+    """
+    _purge_or_skip()
+    process = start_worker(live_worker_env)
+    yield process
+    stop_worker(process)
+
+
+@pytest.fixture
+def worker_factory(transactional_db, live_worker_env):
+    """Start real Celery workers on demand (`worker_factory()`), e.g. to restart one; each is
+    stopped after the test."""
+    _purge_or_skip()
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        started.append(start_worker(live_worker_env))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            stop_worker(process)
 
 
 @pytest.fixture
