@@ -22,9 +22,9 @@ def test_prepare_preview_launch_and_watch_a_fine_tune(
     logged_in_page,
     team,
     make_prompt,
-    demo_llm_factory,
+    demo_llm_factory,  # noqa: F811
     live_worker,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
     server = demo_llm_factory(finetune_seconds=4)
@@ -35,7 +35,7 @@ def test_prepare_preview_launch_and_watch_a_fine_tune(
     page = logged_in_page
     page.get_by_role("link", name="Fine-tunes").click()
     expect(page).to_have_title("Fine-tunes · Acme · Crossover")
-    page.get_by_role("link", name="New fine-tune").click()
+    page.get_by_role("button", name="New fine-tune").click()
     page.get_by_label("Base model").fill("demo-prompted")
     page.get_by_label("Workload").select_option("triage")
     page.get_by_role("button", name="Preview").click()
