@@ -317,9 +317,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": envint("ASSESSMENT_SWEEP_SECONDS", 120),
     },
     "decisions-check-review-dates": {"task": "decisions.check_review_dates", "schedule": 86400},
+    # Chunks of benchmark runs whose worker died (or that the broker never got).
+    "evaluations-requeue-stale-benchmarks": {
+        "task": "evaluations.tasks.requeue_stale_benchmarks",
+        "schedule": 300,
+    },
     # Fine-tuning jobs whose poller died with its worker get a new one.
     "evaluations-sweep-finetunes": {
-        "task": "evaluations.sweep_finetunes",
+        "task": "evaluations.tasks.sweep_finetunes",
         "schedule": envint("FINETUNE_SWEEP_SECONDS", 60),
     },
 }

@@ -140,6 +140,7 @@ class WorkloadField(serializers.SlugRelatedField):
         messages = {
             "does_not_exist": "No workload '{value}' in this team.",
             "blank": "Give a workload's slug, or null for none.",
+            "invalid": "Give a workload's slug as a string, or null for none.",
         }
         super().__init__(
             slug_field="slug", queryset=Workload.objects.none(), allow_null=True,
@@ -156,8 +157,11 @@ class WorkloadField(serializers.SlugRelatedField):
         return super().run_validation(data)
 
     def to_internal_value(self, data):
+        # A slug is a string: 0 must not find the workload "0".
+        if not isinstance(data, str):
+            self.fail("invalid")
         # As CharField does: a NUL cannot be a slug, and PostgreSQL refuses it in a query.
-        if isinstance(data, str) and "\x00" in data:
+        if "\x00" in data:
             raise serializers.ValidationError("Null characters are not allowed.")
         return super().to_internal_value(data)
 

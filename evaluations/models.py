@@ -202,5 +202,206 @@ class DatasetItem(TeamOwned):
         return f"{self.dataset} #{self.position}"
 
 
+# Benchmark runs (SPEC §7.3) ---------------------------------------------------------------------
+
+
+class Approach(models.TextChoices):
+    """The approach a candidate stands for; the same keys as the ROI engine's approaches."""
+
+    PROMPT = "prompt", "Prompt engineering"
+    FINE_TUNE = "fine-tune", "Fine-tuned model"
+    HYBRID = "hybrid", "Hybrid (fine-tune + prompt)"
+    RAG = "rag", "RAG + prompting"
+
+
+class BenchmarkStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+BENCHMARK_ACTIVE = (BenchmarkStatus.QUEUED, BenchmarkStatus.RUNNING)
+
+
+class BenchmarkRunQuerySet(TeamQuerySet):
+    def active(self) -> BenchmarkRunQuerySet:
+        return self.filter(status__in=BENCHMARK_ACTIVE)
+
+
+class BenchmarkRun(TeamOwned):
+    """1..N candidates compared on the items of one dataset split (SPEC §7.3).
+
+    Everything a run measures is pinned when it starts: the item ids (`item_ids`, in order), each
+    candidate's resolved prompt version, the scorers and their settings. The per-call rows
+    (`BenchmarkResult`) are the record; `summary` is computed from them once, by the claimed
+    final aggregation (`evaluations.summary.summarize`), and can be recomputed from them.
+
+    The run lives in `evaluations`, left of `workloads`: its optional workload is a string
+    foreign key (no import), and the workload side reads the run through the
+    `benchmark_finished` signal.
+    """
+
+    name = models.CharField(max_length=200)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="benchmark_runs")
+    split = models.CharField(max_length=10, choices=Split.choices, blank=True)  # "" = all items
+    workload = models.ForeignKey(
+        "workloads.Workload",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="benchmark_runs",
+    )
+    # [{"name": "accuracy"}, {"name": "regex", "pattern": "..."}, ...] (evaluations.scoring names)
+    scorers = models.JSONField(default=list)
+    label_field = models.CharField(max_length=100, default="category")
+    output_schema = models.JSONField(null=True, blank=True, default=None)
+    concurrency = models.PositiveIntegerField(default=10)  # calls in flight per chunk
+    timeout_seconds = models.FloatField(default=60.0)  # per attempt
+    max_retries = models.PositiveSmallIntegerField(default=2)
+    chunk_size = models.PositiveIntegerField(default=100)  # items per chunk task
+    seed = models.PositiveIntegerField(default=0)  # of the bootstrap intervals
+    item_ids = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=BenchmarkStatus.choices, default=BenchmarkStatus.QUEUED
+    )
+    # Progress: calls stored (`done`) out of items × candidates (`total`).
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    failure = models.TextField(blank=True)  # why the run failed, when it did
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # a chunk last stored results
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Claim marker of the final aggregation: set by the one worker that aggregates.
+    aggregated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BenchmarkRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=BenchmarkStatus.values),
+                name="benchmarkrun_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(concurrency__gte=1) & models.Q(chunk_size__gte=1),
+                name="benchmarkrun_positive_sizes",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(done__lte=models.F("total")), name="benchmarkrun_done_lte_total"
+            ),  # fmt: skip
+        ]
+        indexes = [models.Index(fields=["team", "status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"benchmark #{self.pk} {self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in BENCHMARK_ACTIVE
+
+    @property
+    def chunk_count(self) -> int:
+        return -(-len(self.item_ids) // self.chunk_size)
+
+    def chunk_item_ids(self, index: int) -> list[int]:
+        return self.item_ids[index * self.chunk_size : (index + 1) * self.chunk_size]
+
+    @property
+    def progress(self) -> dict[str, int]:
+        return {"done": self.done, "total": self.total}
+
+    @property
+    def scorer_names(self) -> list[str]:
+        return [scorer["name"] for scorer in self.scorers]
+
+
+class BenchmarkCandidate(TeamOwned):
+    """One thing compared: approach + provider + model + the prompt version pinned at start."""
+
+    run = models.ForeignKey(BenchmarkRun, on_delete=models.CASCADE, related_name="candidates")
+    position = models.PositiveSmallIntegerField()  # 0-based, as given
+    label = models.CharField(max_length=100)
+    approach = models.CharField(max_length=10, choices=Approach.choices)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    model = models.CharField(max_length=200)
+    prompt_version = models.ForeignKey(
+        "prompts.PromptVersion", on_delete=models.PROTECT, related_name="benchmark_candidates"
+    )
+    # How the version was asked for: a label ("production") or "" when by number.
+    prompt_label = models.CharField(max_length=50, blank=True)
+    rag = models.BooleanField(default=False)  # the item's `context` input is given to the prompt
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "label"], name="benchmarkcandidate_unique_label"
+            ),
+            models.UniqueConstraint(
+                fields=["run", "position"], name="benchmarkcandidate_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approach__in=Approach.values),
+                name="benchmarkcandidate_approach_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class BenchmarkResult(TeamOwned):
+    """One call: an item answered by a candidate. Upserted on (run, item, candidate), so a
+    retried or restarted chunk never duplicates or loses a result.
+
+    `scores` holds each per-call scorer's value (1.0, 0.0, or null when it cannot score);
+    macro-F1 is recomputed from `expected_label`/`predicted_label`. A failed call has `error`
+    set and no scores: it counts in the error rate, not in the scores.
+    """
+
+    run = models.ForeignKey(BenchmarkRun, on_delete=models.CASCADE, related_name="results")
+    candidate = models.ForeignKey(
+        BenchmarkCandidate, on_delete=models.CASCADE, related_name="results"
+    )
+    item = models.ForeignKey(DatasetItem, on_delete=models.PROTECT, related_name="+")
+    output = models.TextField(blank=True)
+    scores = models.JSONField(default=dict, blank=True)
+    # None (the output gives no label) is not "" (an empty label).
+    expected_label = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    predicted_label = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    latency_ms = models.FloatField(null=True, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=14, decimal_places=10, null=True, blank=True)
+    error = models.TextField(blank=True)
+    error_kind = models.CharField(max_length=30, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["run", "item", "candidate"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "item", "candidate"], name="benchmarkresult_unique_call"
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "candidate"])]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.item_id}/{self.candidate_id}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
 # Fine-tuning jobs live in their own module; imported here so Django registers them.
 from evaluations.finetune_models import FineTuneEvent, FineTuneJob  # noqa: E402, F401

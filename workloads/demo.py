@@ -82,8 +82,8 @@ WORKLOADS = [
         "name": "Support ticket classifier",
         "description": (
             "Classifies incoming support tickets into category, priority and confidence as "
-            "strict JSON for the routing service. The prompt carries 1,800 tokens of "
-            "instructions and 12 few-shot examples to keep the format; users wait on it in "
+            "strict JSON for the routing service. Its prompt carries long instructions "
+            "and 12 few-shot examples to keep the format; users wait on it in "
             "the ticket form."
         ),
         "current_approach": "prompt",

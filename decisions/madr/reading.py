@@ -173,6 +173,10 @@ def _outline(body: Body, matter: dict) -> tuple[str, list, dict[str, _Section]]:
             current = part
         elif extras_comment(block) is None:
             current.append(block)
+    for blocks in [preamble, *(s.blocks for s in sections.values()),
+                   *(part for s in sections.values() for part in s.parts.values())]:
+        while blocks and blocks[-1].type == "hr":  # a `---` rule that ends a section
+            blocks.pop()
     title = title or str(matter.get("title") or "").strip()
     if not title:
         raise MadrError("no title: expected a '# Title' heading")
@@ -187,12 +191,12 @@ def _section_kind(found) -> str | None:
 
 def _part(kind: str | None, section: _Section | None, found) -> list | None:
     """The list a level-3 heading opens inside its section: an outcome part, or an option of
-    "Pros and Cons"; None when it is content."""
+    "Considered Options" or "Pros and Cons"; None when it is content."""
     if section is None:
         return None
     if kind == "outcome" and _KIND.get(vocab.words(found.name)) in _OUTCOME_PARTS:
         return section.parts.setdefault(_KIND[vocab.words(found.name)], [])
-    if kind == "pros_cons":
+    if kind in ("options", "pros_cons"):
         return section.parts.setdefault(f"option:{found.raw}", [])
     return None
 
@@ -307,11 +311,15 @@ def _chosen(body: Body, blocks: list) -> tuple[str, str]:
 
 def _read_options(record: dict, body: Body, sections: dict, extras: dict) -> None:
     options: list[dict] = []
-    for block in sections.pop("options", _Section()).blocks:
+    listed = sections.pop("options", _Section())
+    for block in listed.blocks:
         for item in body.items(block):
             if vocab.words(item.raw) not in PLACEHOLDERS:
                 _merge_option(options, item.raw, item.rest, [])
-    for key, blocks in sections.pop("pros_cons", _Section()).parts.items():
+    # An option may also be a `###` heading, under Considered Options or Pros and Cons, with
+    # its description and arguments below it.
+    described = [*listed.parts.items(), *sections.pop("pros_cons", _Section()).parts.items()]
+    for key, blocks in described:
         description, arguments = _option_body(body, blocks)
         _merge_option(options, key.removeprefix("option:"), description, arguments)
     if extras.get("no-options"):  # a Crossover export's stand-in option

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('decisions', '0003_imported_sources'),
-        ('evaluations', '0003_finetunes'),
+        ('evaluations', '0004_finetunes'),
         ('teams', '0001_initial'),
         ('workloads', '0004_prompt_template'),
     ]

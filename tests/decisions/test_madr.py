@@ -620,3 +620,58 @@ crossover:
     evidence = madr.parse_record(text, "0003-keep-prompting.md")["evidence"]
 
     assert [item["kind"] for item in evidence] == ["assessment", "worksheet"]
+
+
+def test_options_written_as_headings_under_considered_options_keep_their_arguments():
+    text = """# 0005: Pick a cache
+
+**Status:** ACCEPTED
+
+---
+
+## Considered Options
+
+### Option 1: Redis (Chosen)
+
+**Pros (+):**
+- fast
+
+**Cons (-):**
+- another server
+
+### Option 2: Memcached
+
+#### Pros
+
+- tiny
+
+---
+
+## Decision Outcome
+
+**Chosen Option:** Option 1: Redis
+
+Because it is fast.
+
+---
+
+## Consequences
+
+Fine.
+"""
+    record = madr.parse_record(text, "0005-pick-a-cache.md")
+
+    options = record["considered_options"]
+    assert [option["title"] for option in options] == [
+        "Option 1: Redis (Chosen)",
+        "Option 2: Memcached",
+    ]
+    assert options[0]["arguments"] == [
+        {"kind": "good", "text": "fast"},
+        {"kind": "bad", "text": "another server"},
+    ]
+    assert options[1]["arguments"] == [{"kind": "good", "text": "tiny"}]
+    assert record["chosen_option"] == "Option 1: Redis (Chosen)"
+    assert record["status"] == "accepted"
+    assert record["justification"] == "Because it is fast."
+    assert record["consequences"] == "Fine."

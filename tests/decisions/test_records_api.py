@@ -367,3 +367,21 @@ def test_a_number_where_text_belongs_is_refused(api, field):
     response = api.post(URL, {"title": "A title", field: 0}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"] == [{"field": field, "message": "Must be a string."}]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "Give a workload's slug, or null for none."),
+        (0, "Give a workload's slug as a string, or null for none."),
+    ],
+)
+def test_a_workload_that_is_not_a_slug_is_refused_even_when_one_matches(api, team, value, message):
+    WorkloadFactory(team=team, slug="0", name="Zero")
+    created = api.post(URL, {"title": "A title", "workload": value}, format="json")
+    assert created.status_code == 400
+    assert created.json()["errors"] == [{"field": "workload", "message": message}]
+    number = api.post(URL, {"title": "A title"}, format="json").json()["number"]
+    patched = api.patch(f"{URL}/{number}", {"workload": value}, format="json")
+    assert patched.status_code == 400
+    assert DecisionRecord.objects.get(team=team, number=number).workload is None

@@ -20,7 +20,6 @@ from tests.evaluations.finetune_helpers import (
     ticket_prompt,
     wait_for,
 )
-from tests.plugins.celery_worker import stop_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,17 +75,18 @@ def test_the_worker_polls_a_launched_job_to_completion(
 
 
 def test_a_worker_killed_while_polling_is_replaced_and_the_job_still_completes(
-    worker_factory, api_client_factory, team, make_prompt, demo_llm_factory
+    live_worker_factory, api_client_factory, team, make_prompt, demo_llm_factory
 ):
     server = demo_llm_factory(finetune_seconds=8)
-    first = worker_factory()
+    first = live_worker_factory()
     job = launch(api_client_factory, team, make_prompt, server.base_url)
     # Polling has begun: the provider job exists and the poller has come back at least twice.
     wait_for(lambda: FineTuneJob.objects.filter(pk=job.pk, poll_attempt__gte=2).exists(),
              timeout=60)  # fmt: skip
-    stop_worker(first, kill=True)  # its scheduled poll dies with it
+    first.kill()  # SIGKILL, as when its machine dies: its scheduled poll dies with it
+    first.wait(timeout=15)
     token_before = FineTuneJob.objects.values_list("poll_token", flat=True).get(pk=job.pk)
-    second = worker_factory()
+    second = live_worker_factory()
     # What the periodic sweep does once the poller is overdue.
     overdue = timezone.now() + timedelta(seconds=settings.FINETUNE_POLL_STALE_SECONDS + 5)
     assert finetunes.finetune_sweep(now=overdue) == [job.pk]

@@ -46,10 +46,7 @@ def _purge_queues() -> None:
             conn.default_channel.queue_purge(queue)
 
 
-def start_worker(extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`celery -A config worker` as a subprocess on the test database and the configured broker
-    (Redis via CELERY_BROKER_URL in CI, the filesystem broker otherwise), ready when returned.
-    Stop it with `stop_worker`."""
+def _worker_env(live_worker_env: dict[str, str]) -> dict[str, str]:
     from django.conf import settings
     from django.db import connection
 
@@ -62,11 +59,15 @@ def start_worker(extra_env: dict[str, str] | None = None) -> subprocess.Popen:
         # The worker must decrypt the provider keys this process encrypted.
         "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "ALLOW_PRIVATE_NETWORK_TARGETS": "1" if settings.ALLOW_PRIVATE_NETWORK_TARGETS else "0",
-        **(extra_env or {}),
+        **live_worker_env,
     }
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         queue_dir = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
         env["CELERY_BROKER_DIR"] = str(queue_dir.parent)
+    return env
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
         "-Q", WORKER_QUEUES, "--pool", "solo", "--loglevel", "INFO",
@@ -95,12 +96,10 @@ def start_worker(extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     return process
 
 
-def stop_worker(process: subprocess.Popen, *, kill: bool = False) -> None:
-    """Warm shutdown (SIGTERM), or `kill`: SIGKILL, as when a worker's machine dies."""
-    if kill:
-        process.kill()
-    else:
-        process.terminate()
+def _stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
@@ -108,7 +107,7 @@ def stop_worker(process: subprocess.Popen, *, kill: bool = False) -> None:
         process.wait()
 
 
-def _purge_or_skip() -> None:
+def _purged_or_missing() -> None:
     from django.conf import settings
 
     try:
@@ -119,32 +118,32 @@ def _purge_or_skip() -> None:
 
 @pytest.fixture
 def live_worker(transactional_db, live_worker_env) -> Iterator[subprocess.Popen]:
-    """A real Celery worker (`start_worker`), stopped after the test.
+    """`celery -A config worker` as a subprocess on the test database and the configured broker
+    (Redis via CELERY_BROKER_URL in CI, the filesystem broker otherwise), ready when yielded.
 
     Tests using it need `@pytest.mark.django_db(transaction=True)`: the worker only sees
     committed rows.
     """
-    _purge_or_skip()
-    process = start_worker(live_worker_env)
+    _purged_or_missing()
+    process = _start_worker(_worker_env(live_worker_env))
     yield process
-    stop_worker(process)
+    _stop_worker(process)
 
 
 @pytest.fixture
-def worker_factory(transactional_db, live_worker_env):
-    """Start real Celery workers on demand (`worker_factory()`), e.g. to restart one; each is
-    stopped after the test."""
-    _purge_or_skip()
+def live_worker_factory(transactional_db, live_worker_env):
+    """`start()` another worker like `live_worker` (e.g. to restart one a test killed); every
+    worker started is stopped at the end of the test. Queues are purged once, before the first."""
+    _purged_or_missing()
     started: list[subprocess.Popen] = []
 
     def start() -> subprocess.Popen:
-        started.append(start_worker(live_worker_env))
+        started.append(_start_worker(_worker_env(live_worker_env)))
         return started[-1]
 
     yield start
     for process in started:
-        if process.poll() is None:
-            stop_worker(process)
+        _stop_worker(process)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evaluations', '0002_providers_datasets'),
+        ('evaluations', '0003_benchmarks'),
         ('prompts', '0001_initial'),
         ('teams', '0001_initial'),
         ('workloads', '0004_prompt_template'),
