@@ -127,6 +127,11 @@ class FineTuneJob(TeamOwned):
     next_poll_at = models.DateTimeField(null=True, blank=True)
     polled_at = models.DateTimeField(null=True, blank=True)
     progress = models.JSONField(default=dict, blank=True)  # {step, total_steps, train_loss}
+    # The one-click comparison with the production prompt, once asked for.
+    benchmark_run = models.ForeignKey(
+        "evaluations.BenchmarkRun", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

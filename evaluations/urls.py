@@ -25,6 +25,7 @@ urlpatterns = [
     path("fine-tunes/new/", finetunes.finetune_prepare, name="finetune_prepare"),
     path("fine-tunes/<int:pk>/", finetunes.finetune_detail, name="finetune_detail"),
     path("fine-tunes/<int:pk>/cancel/", finetunes.finetune_cancel_view, name="finetune_cancel"),
+    path("fine-tunes/<int:pk>/benchmark/", finetunes.finetune_benchmark, name="finetune_benchmark"),
     path("providers/", providers.provider_list, name="provider_list"),
     path("providers/new/", providers.provider_create_view, name="provider_create"),
     path("providers/<int:pk>/edit/", providers.provider_edit, name="provider_edit"),

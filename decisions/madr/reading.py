@@ -173,8 +173,11 @@ def _outline(body: Body, matter: dict) -> tuple[str, list, dict[str, _Section]]:
             current = part
         elif extras_comment(block) is None:
             current.append(block)
-    for blocks in [preamble, *(s.blocks for s in sections.values()),
-                   *(part for s in sections.values() for part in s.parts.values())]:
+    for blocks in [
+        preamble,
+        *(s.blocks for s in sections.values()),
+        *(part for s in sections.values() for part in s.parts.values()),
+    ]:
         while blocks and blocks[-1].type == "hr":  # a `---` rule that ends a section
             blocks.pop()
     title = title or str(matter.get("title") or "").strip()

@@ -660,3 +660,98 @@ def finetune_sweep(*, now: datetime | None = None) -> list[int]:
             _enqueue(job_id, token, countdown=0)
             taken.append(job_id)
     return taken
+
+
+# --- benchmarking the fine-tuned model ------------------------------------------------------------
+
+BENCHMARK_SPLIT = Split.TEST
+
+
+def _benchmark_scorers(dataset: Dataset) -> list[dict]:
+    if dataset.task_kind == TaskKind.CLASSIFICATION:
+        names = ["accuracy", "macro_f1", "json_valid"]
+    elif dataset.task_kind == TaskKind.EXTRACTION:
+        names = ["exact_match", "json_valid"]
+    else:
+        names = ["exact_match"]
+    if dataset.output_schema is not None and "json_valid" in names:
+        names.append("json_schema_valid")
+    return [{"name": name} for name in names]
+
+
+def finetune_prompt(job: FineTuneJob, *, user=None) -> tuple[str, int]:
+    """The prompt to call the fine-tuned model with, as (slug, version number): the trained-on
+    version itself when training used its full system prompt; else a prompt of its own
+    (`<slug>-ft<job id>`, created once) with the system prompt training used and the version's
+    other messages, without few-shot examples, on the fine-tuned model."""
+    from prompts.content import Content
+    from prompts.models import PromptTemplate
+    from prompts.services import prompt_template_create, prompt_version_create
+
+    version = job.prompt_version
+    slug = version.template.slug
+    if job.system_prompt_mode == SystemPrompt.FULL or version.kind != "chat":
+        return slug, version.number
+    ft_slug = f"{slug}-ft{job.pk}"[:100]
+    template = PromptTemplate.objects.for_team(job.team).filter(slug=ft_slug).first()
+    if template is None:
+        template = prompt_template_create(
+            team=job.team, slug=ft_slug,
+            name=f"{version.template.name} (fine-tune #{job.pk})"[:200],
+            description=f"The {job.get_system_prompt_mode_display().lower()} prompt fine-tune "
+            f"#{job.pk} was trained with: call {job.fine_tuned_model} with it.",
+            tags=["fine-tune"], actor=user,
+        )  # fmt: skip
+    latest = template.versions.order_by("-number").first()
+    if latest is not None:
+        return ft_slug, latest.number
+    head = [{"role": "system", "content": job.system_prompt}] if job.system_prompt else []
+    rest = [dict(m) for m in version.messages if m.get("role") not in ("system", "developer")]
+    content = Content("chat", [*head, *rest], "", job.fine_tuned_model, dict(version.config), [])
+    saved = prompt_version_create(
+        template=template, content=content, author=user,
+        commit_message=f"Prompt of fine-tune #{job.pk} ({job.fine_tuned_model})",
+    )  # fmt: skip
+    return ft_slug, saved.version.number
+
+
+def finetune_benchmark_start(*, job: FineTuneJob, user=None):
+    """One click: a benchmark run of the fine-tuned model against the current production prompt
+    (on the base model) over the dataset's test split, linked to the job and its workload.
+    Raises ValidationError when the job has not succeeded or its data or prompt are gone."""
+    from evaluations.services.benchmarks import CandidateSpec, benchmark_run_start
+
+    problem = None
+    if job.status != FineTuneStatus.SUCCEEDED:
+        problem = "Only a fine-tune that succeeded can be benchmarked."
+    elif job.dataset is None or job.prompt_version is None or job.provider is None:
+        problem = "The job's dataset, prompt or provider was deleted."
+    elif job.benchmark_run_id is not None:
+        problem = f"Already benchmarked: run #{job.benchmark_run_id}."
+    if problem:
+        raise ValidationError({"benchmark": [problem]})
+    slug = job.prompt_version.template.slug
+    with transaction.atomic():
+        ft_slug, ft_number = finetune_prompt(job, user=user)
+        candidates = [
+            CandidateSpec(label="production prompt", approach="prompt", provider=job.provider,
+                          model=job.base_model, prompt_slug=slug, prompt_label="production"),
+            CandidateSpec(label="fine-tuned", approach="fine-tune", provider=job.provider,
+                          model=job.fine_tuned_model, prompt_slug=ft_slug,
+                          prompt_number=ft_number),
+        ]  # fmt: skip
+        run = benchmark_run_start(
+            team=job.team, name=f"Fine-tune #{job.pk} vs the production prompt",
+            dataset=job.dataset, split=BENCHMARK_SPLIT, candidates=candidates,
+            scorers=_benchmark_scorers(job.dataset), workload_id=job.workload_id,
+            created_by=user,
+        )  # fmt: skip
+        # Conditional: two clicks at once start one run (the other rolls back).
+        if not FineTuneJob.objects.filter(pk=job.pk, benchmark_run__isnull=True).update(
+            benchmark_run=run
+        ):
+            raise ValidationError({"benchmark": ["Already benchmarked."]})
+        job.benchmark_run = run
+        _event(job, FineTuneEvent.Kind.MESSAGE, f"Benchmark run #{run.pk} started against the "
+               "production prompt")  # fmt: skip
+    return run

@@ -19,7 +19,12 @@ from evaluations.finetune_models import (
     FineTuneJob,
     FineTuneStatus,
 )
-from evaluations.services.finetunes import finetune_cancel, finetune_create, finetune_preview
+from evaluations.services.finetunes import (
+    finetune_benchmark_start,
+    finetune_cancel,
+    finetune_create,
+    finetune_preview,
+)
 from teams.api.errors import flatten_errors
 from teams.scoping import team_view
 
@@ -105,7 +110,7 @@ def finetune_detail(request: HttpRequest, pk: int) -> HttpResponse:
     events = Prefetch("events", FineTuneEvent.objects.order_by("-created_at", "-pk"))
     job = get_object_or_404(
         FineTuneJob.objects.for_team(request.team)
-        .select_related("provider", "workload", "created_by")
+        .select_related("provider", "workload", "created_by", "benchmark_run")
         .prefetch_related(events),
         pk=pk,
     )
@@ -116,13 +121,50 @@ def finetune_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": _timeline(job, event_list),
         "preview_lines": job.training_jsonl.splitlines()[:5],
         "poll_seconds": POLL_SECONDS,
+        "benchmark": _benchmark(job.benchmark_run),
     }
     template = "evaluations/finetunes/detail.html"
     if request.htmx:
-        template += "#job-status"
+        template += "#benchmark" if request.htmx.target == "benchmark" else "#job-status"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _benchmark(run) -> dict | None:
+    """The run's figures per candidate, in the order the page shows them."""
+    if run is None:
+        return None
+    scorers = run.scorer_names
+    rows = []
+    for candidate in (run.summary or {}).get("candidates", []):
+        scores = candidate.get("scores") or {}
+        rows.append({
+            "label": candidate["label"],
+            "scores": [scores.get(name) for name in scorers],
+            "latency": candidate.get("latency_ms") or {},
+            "cost_per_request": candidate.get("cost_per_request"),
+            "error_rate": candidate.get("error_rate"),
+        })  # fmt: skip
+    return {"run": run, "scorers": scorers, "rows": rows}
+
+
+@team_view
+@require_POST
+def finetune_benchmark(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(
+        FineTuneJob.objects.for_team(request.team).select_related(
+            "provider", "dataset", "prompt_version__template"
+        ),
+        pk=pk,
+    )
+    try:
+        run = finetune_benchmark_start(job=job, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, "Not started: " + " ".join(exc.messages))
+    else:
+        messages.success(request, f"Benchmark run #{run.pk} started on the test split.")
+    return redirect("evaluations:finetune_detail", request.team.slug, job.pk)
 
 
 @team_view

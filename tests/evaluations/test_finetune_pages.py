@@ -132,3 +132,61 @@ def setup_version(team):
     from prompts.selectors import version_lookup
 
     return version_lookup(team=team, slug="triage", label="production")
+
+
+def run_to_end(job):
+    for _ in range(200):
+        job.refresh_from_db()
+        if job.is_terminal:
+            return job
+        finetunes.finetune_step(job_id=job.pk, token=str(job.poll_token))
+    raise AssertionError(job.status)
+
+
+# The runner stores results from its own threads: the rows must be committed.
+@pytest.mark.django_db(transaction=True)
+def test_one_click_benchmark_of_the_fine_tuned_model_against_the_production_prompt(
+    admin_client, team, setup
+):
+    from evaluations.models import BenchmarkRun
+    from evaluations.services.benchmarks import benchmark_chunk_run
+
+    dataset, provider = setup
+    job = finetunes.finetune_create(team=team, dataset=dataset, version=setup_version(team),
+                                    provider=provider, base_model=MODEL,
+                                    system_prompt_mode="minimal")  # fmt: skip
+    url = reverse("evaluations:finetune_benchmark", args=[team.slug, job.pk])
+    early = admin_client.post(url, follow=True)
+    assert "Not started: Only a fine-tune that succeeded can be benchmarked." in early.text
+    job = run_to_end(job)
+    page = admin_client.get(job.get_absolute_url())
+    assert "Benchmark against the production prompt" in page.text
+    response = admin_client.post(url)
+    assert response.status_code == 302
+    run = BenchmarkRun.objects.get()
+    job.refresh_from_db()
+    assert job.benchmark_run == run and run.split == "test" and run.total == 2 * 3
+    prompted, tuned = run.candidates.order_by("position")
+    assert (prompted.approach, prompted.model, prompted.prompt_label) == (
+        "prompt", MODEL, "production")  # fmt: skip
+    assert prompted.prompt_version == setup_version(team)
+    assert (tuned.approach, tuned.model) == ("fine-tune", job.fine_tuned_model)
+    # The fine-tuned model is called with the minimal prompt it was trained with.
+    assert tuned.prompt_version.template.slug == f"triage-ft{job.pk}"
+    assert tuned.prompt_version.messages[0] == {
+        "role": "system", "content": "You classify support tickets."
+    }  # fmt: skip
+    assert tuned.prompt_version.few_shot == []
+    partial = {"HX-Request": "true", "HX-Target": "benchmark"}
+    active = admin_client.get(job.get_absolute_url(), headers=partial)
+    assert active.text.lstrip().startswith('<section id="benchmark"')
+    assert 'hx-trigger="every 2s"' in active.text
+    for index in range(run.chunk_count):
+        benchmark_chunk_run(run_id=run.pk, index=index)
+    done = admin_client.get(job.get_absolute_url(), headers=partial)
+    assert 'data-status="finished"' in done.text and "hx-trigger" not in done.text
+    assert "production prompt" in done.text and "fine-tuned" in done.text
+    assert "accuracy" in done.text
+    # Asking twice starts no second run.
+    admin_client.post(url)
+    assert BenchmarkRun.objects.count() == 1
