@@ -64,6 +64,17 @@ def test_prepare_preview_launch_and_watch_a_fine_tune(
     expect(page.get_by_test_id("events")).to_contain_text("The job has successfully completed")
     assert ModelPrice.objects.filter(team=team, model=job.fine_tuned_model).exists()
 
+    # One click: the fine-tuned model against the production prompt, on the test split.
+    page.get_by_role("button", name="Benchmark against the production prompt").click()
+    expect(
+        page.get_by_text(re.compile(r"Benchmark run #\d+ started on the test split"))
+    ).to_be_visible()
+    expect(page.locator("#benchmark [data-status]")).to_have_text("finished", timeout=60_000)
+    results = page.get_by_test_id("benchmark-results")
+    expect(results.get_by_role("row", name=re.compile("production prompt"))).to_be_visible()
+    expect(results.get_by_role("row", name=re.compile("fine-tuned"))).to_be_visible()
+    expect(results).to_contain_text("accuracy")
+
     # The workload now prices the fine-tuned model with the measured training cost.
     page.get_by_role("link", name="Triage").click()
     expect(page.get_by_text(job.fine_tuned_model).first).to_be_visible()
