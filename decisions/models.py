@@ -341,10 +341,16 @@ EVIDENCE_KINDS: dict[str, EvidenceSpec] = {
             + ")"
         ),
         page=lambda j: ("evaluations:finetune_detail", {"pk": j.pk}),
-        # The provider's job id names it in any team; a job never launched has none.
-        ref=lambda j: {"job": j.remote_job_id or None, "fine_tuned_model": j.fine_tuned_model},
+        # Its model names it in any team; a job that produced none, its creation time.
+        ref=lambda j: (
+            {"fine_tuned_model": j.fine_tuned_model}
+            if j.fine_tuned_model
+            else {"created_at": j.created_at.isoformat()}
+        ),
         lookup=lambda ref: (
-            models.Q(remote_job_id=ref["job"]) if ref.get("job") else models.Q(pk__in=[])
+            models.Q(fine_tuned_model=ref["fine_tuned_model"])
+            if ref.get("fine_tuned_model")
+            else models.Q(created_at=ref.get("created_at"))
         ),
     ),
 }

@@ -158,7 +158,8 @@ class TriggerSerializer(StrictSerializer):
 
 class EvidenceRefSerializer(StrictSerializer):
     """A piece of evidence of the team, by id or by its natural key (what an export writes:
-    workload + version for a worksheet, workload + created_at for an assessment). Validates to
+    workload + version for a worksheet, workload + created_at for an assessment, fine_tuned_model
+    (or created_at) for a fine-tune). Validates to
     the evidence object itself."""
 
     kind = ChoiceField(
@@ -168,6 +169,8 @@ class EvidenceRefSerializer(StrictSerializer):
     workload = CharField(required=False, max_length=100)
     version = serializers.IntegerField(required=False, min_value=1)
     created_at = serializers.DateTimeField(required=False)
+    fine_tuned_model = CharField(required=False, max_length=300,
+                                 help_text="The model a fine-tune produced (kind finetune).")  # fmt: skip
     label = CharField(required=False, help_text="Ignored: the label is computed.")
 
     def validate(self, attrs):
@@ -357,9 +360,11 @@ class EvidenceItemSerializer(serializers.Serializer):
 
     kind = ChoiceField(choices=EvidenceKind.choices)
     id = serializers.IntegerField(source="target.pk")
-    workload = CharField(source="ref.workload")
+    # Worksheets and assessments belong to a workload; a fine-tune names its model instead.
+    workload = CharField(source="ref.workload", required=False)
     version = serializers.IntegerField(source="ref.version", required=False)
     created_at = serializers.DateTimeField(source="ref.created_at", required=False)
+    fine_tuned_model = CharField(source="ref.fine_tuned_model", required=False)
     label = CharField()
 
 
