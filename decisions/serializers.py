@@ -169,8 +169,9 @@ class EvidenceRefSerializer(StrictSerializer):
     workload = CharField(required=False, max_length=100)
     version = serializers.IntegerField(required=False, min_value=1)
     created_at = serializers.DateTimeField(required=False)
-    fine_tuned_model = CharField(required=False, max_length=300,
-                                 help_text="The model a fine-tune produced (kind finetune).")  # fmt: skip
+    fine_tuned_model = CharField(
+        required=False, max_length=300, help_text="The model a fine-tune produced (finetune)."
+    )
     label = CharField(required=False, help_text="Ignored: the label is computed.")
 
     def validate(self, attrs):
