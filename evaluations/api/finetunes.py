@@ -149,6 +149,10 @@ class FineTuneSerializer(serializers.ModelSerializer):
     estimated_cost = _cost("USD; null when the table has no training price")
     actual_cost = _cost("USD: trained tokens × training price, once succeeded")
     error = serializers.SerializerMethodField()
+    benchmark_run = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True,
+        help_text="The run comparing the fine-tuned model with the production prompt, if any.",
+    )  # fmt: skip
 
     class Meta:
         model = FineTuneJob
@@ -156,8 +160,8 @@ class FineTuneSerializer(serializers.ModelSerializer):
                   "system_prompt_mode", "hyperparameters", "train_examples",
                   "validation_examples", "estimated_tokens", "estimated_cost", "remote_job_id",
                   "fine_tuned_model", "trained_tokens", "actual_cost", "progress", "error",
-                  "leakage_override_reason", "created_at", "launched_at", "finished_at",
-                  "events"]  # fmt: skip
+                  "leakage_override_reason", "benchmark_run", "created_at", "launched_at",
+                  "finished_at", "events"]  # fmt: skip
 
     @extend_schema_field(HyperparametersSerializer)
     def get_hyperparameters(self, job: FineTuneJob) -> dict:

@@ -82,6 +82,7 @@ def test_create_read_and_cancel_match_the_schema(schema, api, setup, team):
     assert data["hyperparameters"] == {"n_epochs": 2, "batch_size": 4,
                                        "learning_rate_multiplier": 0.5}  # fmt: skip
     assert data["events"][0]["kind"] == "status" and data["actual_cost"] is None
+    assert data["benchmark_run"] is None
     cancelled = api.post(f"{url}/cancel")
     schema.check(cancelled)
     assert cancelled.json()["status"] == "cancelled"

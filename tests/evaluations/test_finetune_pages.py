@@ -190,3 +190,12 @@ def test_one_click_benchmark_of_the_fine_tuned_model_against_the_production_prom
     # Asking twice starts no second run.
     admin_client.post(url)
     assert BenchmarkRun.objects.count() == 1
+
+
+def test_a_dataset_page_offers_to_fine_tune_from_it(admin_client, team, setup):
+    dataset, _ = setup
+    page = admin_client.get(reverse("evaluations:dataset_detail", args=[team.slug, dataset.pk]))
+    link = f"/t/{team.slug}/fine-tunes/new/?dataset={dataset.pk}"
+    assert link in page.text
+    prepare = admin_client.get(link)
+    assert f'<option value="{dataset.pk}" selected>' in prepare.text
