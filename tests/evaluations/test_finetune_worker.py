@@ -52,12 +52,10 @@ def assert_completed_once(job: FineTuneJob) -> None:
     events = FineTuneEvent.objects.filter(job=job)
     assert events.filter(message__contains="provider job").count() == 1
     statuses = [e.data["to"] for e in events.filter(kind="status").order_by("created_at", "pk")]
-    # Forward only, each once; a poll may find the job past its short queued stage.
-    assert statuses[:2] == ["preparing", "validating"] and statuses[-2:] == ["running", "succeeded"]
-    assert statuses in (
-        ["preparing", "validating", "queued", "running", "succeeded"],
-        ["preparing", "validating", "running", "succeeded"],
-    )
+    # Forward only, each once; a poll may find the job past a short stage.
+    order = ["preparing", "validating", "queued", "running", "succeeded"]
+    assert statuses[:2] == ["preparing", "validating"] and statuses[-1] == "succeeded"
+    assert statuses == sorted(set(statuses), key=order.index)
     remote = [e.remote_id for e in events.exclude(remote_id="")]
     assert len(remote) == len(set(remote)) and len(remote) >= 9
     assert ModelPrice.objects.filter(team=job.team, model=job.fine_tuned_model).exists()
