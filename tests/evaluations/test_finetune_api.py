@@ -204,3 +204,24 @@ def test_every_finetune_operation_was_checked(schema):
         if path.split("/")[3] == "finetunes"
     }
     assert published == OPERATIONS
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"dataset": 2**62},
+        {"provider": 2**62},
+        {"prompt": {"slug": "triage", "version": 2**31 - 1}},
+        {"hyperparameters": {"learning_rate_multiplier": 1e308}},
+        {"hyperparameters": {"learning_rate_multiplier": 0.0001}},
+        {"base_model": "x" * 201},
+        {"leakage_override_reason": "x" * 2001},
+        {"prompt": []},
+        {"hyperparameters": None},
+    ],
+)
+def test_extreme_values_are_400s_not_500s(api, setup, change):
+    dataset, provider = setup
+    response = api.post("/api/v1/finetunes", {**body(dataset, provider), **change}, format="json")
+    assert response.status_code == 400, response.content

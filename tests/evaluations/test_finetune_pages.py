@@ -199,3 +199,14 @@ def test_a_dataset_page_offers_to_fine_tune_from_it(admin_client, team, setup):
     assert link in page.text
     prepare = admin_client.get(link)
     assert f'<option value="{dataset.pk}" selected>' in prepare.text
+
+
+def test_the_job_page_runs_a_fixed_number_of_queries(admin_client, team, setup,
+                                                     django_assert_max_num_queries):  # fmt: skip
+    dataset, provider = setup
+    job = run_to_end(finetunes.finetune_create(team=team, dataset=dataset,
+                     version=setup_version(team), provider=provider, base_model=MODEL))  # fmt: skip
+    assert job.events.count() > 10
+    with django_assert_max_num_queries(10):
+        response = admin_client.get(job.get_absolute_url())
+    assert response.status_code == 200

@@ -454,3 +454,46 @@ def test_a_succeeded_fine_tune_is_a_ready_candidate_with_its_prompt(
     assert candidate.fine_tuned_model == job.fine_tuned_model
     assert candidate.provider == provider
     assert candidate.system_prompt == "You classify support tickets."
+
+
+def test_a_job_cancelled_at_the_provider_ends_cancelled_with_a_webhook(
+    team, dataset, version, demo_llm_factory, http_receiver
+):
+    from evaluations import llm_client
+
+    webhook_create(team=team, url=f"{http_receiver.url}/hooks",
+                   events=[WebhookEvent.FINETUNE_FINISHED])  # fmt: skip
+    server = demo_llm_factory(finetune_seconds=60)
+    job = create(team, dataset, version, demo_provider(team, server.base_url))
+    finetunes.finetune_step(job_id=job.pk, token=str(job.poll_token))
+    job.refresh_from_db()
+    # Someone cancels it in the provider's own console.
+    with llm_client.make_client(base_url=server.base_url, api_key=None) as client:
+        client.fine_tuning.jobs.cancel(job.remote_job_id)
+    job = run_poller(job)
+    assert job.status == "cancelled" and job.poll_token is None and job.finished_at
+    delivery = WebhookDelivery.objects.get(event="finetune.finished")
+    assert delivery.payload["status"] == "cancelled"
+    assert delivery.payload["fine_tuned_model"] is None
+    assert not ModelPrice.objects.for_team(team).filter(model__startswith="ft:").exists()
+
+
+def test_a_failed_job_sends_its_error_in_the_webhook(team, dataset, version, demo_llm_server,
+                                                     http_receiver):  # fmt: skip
+    webhook_create(team=team, url=f"{http_receiver.url}/hooks",
+                   events=[WebhookEvent.FINETUNE_FINISHED])  # fmt: skip
+    job = create(team, dataset, version, demo_provider(team, demo_llm_server),
+                 base_model="gpt-unknown")  # fmt: skip
+    run_poller(job)
+    payload = WebhookDelivery.objects.get(event="finetune.finished").payload
+    assert payload["status"] == "failed" and payload["error"]["code"] == "bad_request"
+
+
+def test_an_unreachable_provider_is_retried_not_failed(team, dataset, version, settings):
+    provider = demo_provider(team, "http://127.0.0.1:9/v1")  # nothing listens on port 9
+    job = create(team, dataset, version, provider)
+    outcome = finetunes.finetune_step(job_id=job.pk, token=str(job.poll_token))
+    assert outcome.action == "scheduled"
+    job.refresh_from_db()
+    assert job.status == "preparing" and job.poll_attempt == 1
+    assert job.events.filter(message__startswith="Provider unavailable, retrying").exists()
