@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 CALL_TIMEOUT = 30.0
 EVENTS_PER_POLL = 100
+MAX_EVENTS_PER_POLL = 1000
 PREVIEW_LINES = 5
 DEFAULT_HYPERPARAMETERS = {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 1.0}
 # Answers that no later poll can change: the job is failed with the provider's message.
@@ -476,8 +477,21 @@ def _poll_remote(job: FineTuneJob, mine: uuid.UUID, client: openai.OpenAI) -> No
     _apply_remote(job, mine, remote)
 
 
-def _store_events(job: FineTuneJob, client: openai.OpenAI) -> None:
+def _new_remote_events(job: FineTuneJob, client: openai.OpenAI) -> list:
+    """The provider's events not stored yet, oldest first: pages (newest first) are read until
+    a stored one, or at most MAX_EVENTS_PER_POLL."""
+    known = set(FineTuneEvent.objects.filter(job=job).exclude(remote_id="")
+                .values_list("remote_id", flat=True))  # fmt: skip
+    found = []
     page = client.fine_tuning.jobs.list_events(job.remote_job_id, limit=EVENTS_PER_POLL)
+    for event in page:  # the SDK fetches the next page when one is needed
+        if event.id in known or len(found) >= MAX_EVENTS_PER_POLL:
+            break
+        found.append(event)
+    return list(reversed(found))
+
+
+def _store_events(job: FineTuneJob, client: openai.OpenAI) -> None:
     events = [
         FineTuneEvent(
             team_id=job.team_id,
@@ -493,7 +507,7 @@ def _store_events(job: FineTuneJob, client: openai.OpenAI) -> None:
             data=event.data if isinstance(event.data, dict) else None,
             created_at=datetime.fromtimestamp(event.created_at, tz=UTC),
         )  # fmt: skip
-        for event in reversed(page.data or [])
+        for event in _new_remote_events(job, client)
     ]
     FineTuneEvent.objects.bulk_create(events, ignore_conflicts=True)
     metrics = [e.data for e in events if e.kind == FineTuneEvent.Kind.METRICS and e.data]

@@ -497,3 +497,15 @@ def test_an_unreachable_provider_is_retried_not_failed(team, dataset, version, s
     job.refresh_from_db()
     assert job.status == "preparing" and job.poll_attempt == 1
     assert job.events.filter(message__startswith="Provider unavailable, retrying").exists()
+
+
+def test_events_are_read_page_by_page_until_a_stored_one(team, dataset, version,
+                                                         demo_llm_server, monkeypatch):  # fmt: skip
+    monkeypatch.setattr(finetunes, "EVENTS_PER_POLL", 2)
+    job = run_poller(create(team, dataset, version, demo_provider(team, demo_llm_server)))
+    remote = list(job.events.exclude(remote_id="").order_by("created_at", "pk"))
+    # Every event of the simulated job, each once, in the provider's order.
+    assert len(remote) == 11
+    assert [e.remote_id for e in remote] == sorted(e.remote_id for e in remote)
+    assert remote[0].message.startswith("Created fine-tuning job")
+    assert remote[-1].message == "The job has successfully completed"
