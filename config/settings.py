@@ -246,6 +246,7 @@ SPECTACULAR_SETTINGS = {
         "PromptRoleEnum": "prompts.content.ROLES",
         "TaskKindEnum": "evaluations.models.TaskKind",
         "SplitEnum": "evaluations.models.Split",
+        "BenchmarkStatusEnum": "evaluations.models.BenchmarkStatus",
         "FineTuneStatusEnum": "evaluations.finetune_models.FineTuneStatus",
         "SystemPromptEnum": "evaluations.finetune_models.SystemPrompt",
     },

@@ -17,7 +17,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from evaluations.models import FineTuneJob
+from evaluations.models import BenchmarkRun, FineTuneJob
 from teams.models import TeamOwned, TeamQuerySet
 from workloads import roi
 from workloads.models import Approach, Assessment, Workload, Worksheet
@@ -280,6 +280,7 @@ class RevisitReason(TeamOwned):
 class EvidenceKind(models.TextChoices):
     WORKSHEET = "worksheet", "Worksheet"
     ASSESSMENT = "assessment", "Workload assessment"
+    BENCHMARK = "benchmark", "Benchmark run"
     FINETUNE = "finetune", "Fine-tuning job"
 
 
@@ -331,6 +332,18 @@ EVIDENCE_KINDS: dict[str, EvidenceSpec] = {
             workload__slug=ref.get("workload"), created_at=ref.get("created_at")
         ),
         related=("workload",),
+    ),
+    EvidenceKind.BENCHMARK: EvidenceSpec(
+        model=BenchmarkRun,
+        field="benchmark_run",
+        label=lambda run: (
+            f"Benchmark #{run.pk} {run.name} on {run.dataset.name} "
+            f"({run.get_status_display().lower()})"
+        ),
+        page=lambda run: ("evaluations:benchmark_detail", {"pk": run.pk}),
+        ref=lambda run: {"name": run.name, "created_at": run.created_at.isoformat()},
+        lookup=lambda ref: models.Q(name=ref.get("name"), created_at=ref.get("created_at")),
+        related=("dataset",),
     ),
     EvidenceKind.FINETUNE: EvidenceSpec(
         model=FineTuneJob,
@@ -390,6 +403,13 @@ class EvidenceLink(TeamOwned):
         on_delete=models.CASCADE,
         related_name="evidence_links",
     )
+    benchmark_run = models.ForeignKey(
+        BenchmarkRun,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="evidence_links",
+    )
     finetune = models.ForeignKey(
         FineTuneJob,
         null=True,
@@ -410,6 +430,9 @@ class EvidenceLink(TeamOwned):
             ),
             models.UniqueConstraint(
                 fields=["decision", "assessment"], name="evidence_link_unique_assessment"
+            ),
+            models.UniqueConstraint(
+                fields=["decision", "benchmark_run"], name="evidence_link_unique_benchmark_run"
             ),
             models.UniqueConstraint(
                 fields=["decision", "finetune"], name="evidence_link_unique_finetune"

@@ -32,6 +32,7 @@ from decisions.services import (
     revisit,
     status,
 )
+from evaluations.models import BenchmarkRun, BenchmarkStatus
 from teams.htmx import render_partial
 from teams.scoping import team_view
 from workloads.models import Approach, SwitchFlag, Workload, Worksheet
@@ -148,12 +149,17 @@ def decision_detail(request: HttpRequest, number: int) -> HttpResponse:
     if decision.workload_id:
         linkable = linkable.filter(workload_id=decision.workload_id)
     linked_ids = {link.worksheet_id for link in links}
+    linked_runs = {link.benchmark_run_id for link in links}
+    runs = BenchmarkRun.objects.for_team(request.team).filter(status=BenchmarkStatus.FINISHED)
+    if decision.workload_id:
+        runs = runs.filter(workload_id=decision.workload_id)
     context = {
         "decision": decision,
         "transitions": decision.allowed_transitions if request.membership.can_write else (),
         "revisions": revisions,
         "evidence": links,
         "linkable_worksheets": [w for w in linkable[:100] if w.pk not in linked_ids],
+        "linkable_runs": [r for r in runs.only("pk", "name")[:100] if r.pk not in linked_runs],
         "trigger_words": [triggers.describe_trigger(t) for t in decision.revisit_triggers],
         "related": decision.related_links(),
     }
@@ -205,16 +211,17 @@ def decision_from_worksheet(request: HttpRequest, worksheet_id: int) -> HttpResp
 @team_view
 def decision_evidence_add(request: HttpRequest, number: int) -> HttpResponse:
     decision = _get_decision(request, number)
-    worksheet_id = request.POST.get("worksheet", "")
-    worksheet = (
-        Worksheet.objects.for_team(request.team)
-        .filter(pk=int(worksheet_id) if worksheet_id.isdigit() else None)
-        .first()
+    # One form per kind: a worksheet, or a finished benchmark run.
+    kind = "benchmark_run" if "benchmark_run" in request.POST else "worksheet"
+    raw = request.POST.get(kind, "")
+    model = BenchmarkRun if kind == "benchmark_run" else Worksheet
+    target = (
+        model.objects.for_team(request.team).filter(pk=int(raw) if raw.isdigit() else None).first()
     )
-    if worksheet is None:
-        messages.error(request, "Choose a worksheet to link.")
+    if target is None:
+        messages.error(request, f"Choose a {kind.replace('_', ' ')} to link.")
     else:
-        evidence.decision_add_evidence(decision=decision, author=request.user, target=worksheet)
+        evidence.decision_add_evidence(decision=decision, author=request.user, target=target)
         messages.success(request, "Evidence linked.")
     return redirect("decisions:decision_detail", team_slug=request.team.slug, number=number)
 

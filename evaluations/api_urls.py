@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.api import datasets, finetunes, prices, providers
+from evaluations.api import benchmarks, datasets, finetunes, prices, providers
 
 urlpatterns = [
     path("prices", prices.PriceListView.as_view(), name="api-price-list"),
@@ -15,6 +15,20 @@ urlpatterns = [
     path("datasets/<int:pk>", datasets.DatasetDetailView.as_view(), name="api-dataset-detail"),
     path("datasets/<int:pk>/items", datasets.DatasetItemsView.as_view(), name="api-dataset-items"),
     path("datasets/<int:pk>/split", datasets.DatasetSplitView.as_view(), name="api-dataset-split"),
+    path("benchmarks", benchmarks.BenchmarkListView.as_view(), name="api-benchmark-list"),
+    path(
+        "benchmarks/<int:pk>", benchmarks.BenchmarkDetailView.as_view(), name="api-benchmark-detail"
+    ),
+    path(
+        "benchmarks/<int:pk>/results",
+        benchmarks.BenchmarkResultsView.as_view(),
+        name="api-benchmark-results",
+    ),
+    path(
+        "benchmarks/<int:pk>/cancel",
+        benchmarks.BenchmarkCancelView.as_view(),
+        name="api-benchmark-cancel",
+    ),
     path("finetunes", finetunes.FineTuneListView.as_view(), name="api-finetune-list"),
     path("finetunes/<int:pk>", finetunes.FineTuneDetailView.as_view(), name="api-finetune-detail"),
     path(

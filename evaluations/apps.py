@@ -7,13 +7,16 @@ class EvaluationsConfig(AppConfig):
     name = "evaluations"
 
     def ready(self) -> None:
+        from evaluations import gate as benchmark_gate
         from evaluations.playground import team_providers
-        from prompts import playground
+        from prompts import gate, playground
         from teams.signals import team_created
 
         team_created.connect(_seed_prices, dispatch_uid="evaluations-team-created")
         # The prompt playground calls models through the team's providers.
         playground.register(team_providers)
+        # Promotions to production of gated prompts need a benchmark run that supports them.
+        gate.register(benchmark_gate.check)
 
 
 def _seed_prices(sender, *, team, **kwargs) -> None:

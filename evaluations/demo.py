@@ -1,15 +1,30 @@
 """Demo data of the evaluations app (loaded by `manage.py seed_demo`, idempotent): the simulated
-demo endpoint as a provider, a support-ticket classification dataset with splits, and a
-fine-tune of the demo endpoint on it."""
+demo endpoint as a provider, a support-ticket classification dataset with splits, a finished
+benchmark run on its test split ("few-shot prompt on the base model" vs "fine-tuned model with a
+minimal prompt"), actually executed against the demo endpoint while seeding: the one `make dev`
+runs when it answers, else a private one started for the occasion (same simulated models), and a
+fine-tune of the demo endpoint's base model on the train split, launched for the worker."""
 
 from __future__ import annotations
 
+import json
 import os
+from contextlib import contextmanager
 from decimal import Decimal
 
-from evaluations.models import Dataset, Provider, TaskKind
+from evaluations import llm_client
+from evaluations.demo_llm import DemoConfig, serve_in_thread
+from evaluations.models import BenchmarkRun, Dataset, Provider, TaskKind
+from evaluations.services.benchmarks import (
+    CandidateSpec,
+    benchmark_chunk_run,
+    benchmark_run_start,
+)
 from evaluations.services.datasets import dataset_create, dataset_items_add, dataset_split
 from evaluations.services.providers import provider_create
+from prompts import services as prompt_services
+from prompts.content import Content
+from prompts.selectors import template_for
 
 DEMO_PROVIDER = "Demo endpoint (simulated)"
 DEMO_DATASET = "Support tickets"
@@ -121,29 +136,127 @@ def seed_dataset(team, user) -> Dataset:
     return dataset
 
 
-DEMO_FINETUNE_PROMPT = "ticket-classifier"
+DEMO_RUN = "Few-shot prompt vs fine-tuned model (demo)"
+FEW_SHOT_PROMPT = "ticket-triage-few-shot"
+MINIMAL_PROMPT = "ticket-triage-minimal"
+TRIAGE_SYSTEM = (
+    "You triage TaskFlow support tickets. Classify the ticket into one of: question, incident, "
+    "billing, feature_request. Answer in JSON with a category field and a confidence between "
+    "0 and 1."
+)
+FEW_SHOT_RULES = (
+    "\n\nRules: an outage, an error or lost data is an incident even when the customer asks a "
+    "question; money, invoices and refunds are billing; a wish for something the product does "
+    "not do is a feature_request; everything else is a question. Follow the examples."
+)
+
+
+def _triage_prompt(team, user, *, slug: str, name: str, description: str, system: str,
+                   model: str, few_shot: list[dict]) -> None:  # fmt: skip
+    if template_for(team=team, slug=slug) is not None:
+        return
+    template = prompt_services.prompt_template_create(
+        team=team, slug=slug, name=name, description=description,
+        tags=["classification", "json", "support"], actor=user,
+    )  # fmt: skip
+    content = Content(
+        kind="chat",
+        messages=[{"role": "system", "content": system},
+                  {"role": "user", "content": "Ticket: {{ ticket }}"}],
+        text="", model=model, config={"temperature": 0}, few_shot=few_shot,
+    )  # fmt: skip
+    prompt_services.prompt_version_create(
+        template=template, content=content, commit_message="First version", author=user
+    )
+    prompt_services.prompt_label_move(template=template, label="production", number=1,
+                                      user=user, is_admin=True)  # fmt: skip
+
+
+def seed_triage_prompts(team, user, dataset: Dataset) -> None:
+    """The two prompts the demo run compares: a few-shot prompt for the base model (examples
+    from the train split only, so nothing leaks into the test split) and the minimal prompt of
+    the fine-tuned model (its behaviour is in the weights)."""
+    examples, seen = [], set()
+    for item in dataset.items.filter(split="train").order_by("position"):
+        if item.expected not in seen or len(examples) < 8:
+            seen.add(item.expected)
+            answer = json.dumps({"category": item.expected, "confidence": 0.9})
+            examples.append({"input": f"Ticket: {item.input['ticket']}", "output": answer})
+        if len(examples) >= 8 and seen >= set(CATEGORIES):
+            break
+    _triage_prompt(
+        team, user, slug=FEW_SHOT_PROMPT, name="Ticket triage (few-shot, base model)",
+        description="Rules and eight examples from the train split, for the base model.",
+        system=TRIAGE_SYSTEM + FEW_SHOT_RULES, model="demo-prompted", few_shot=examples,
+    )  # fmt: skip
+    _triage_prompt(
+        team, user, slug=MINIMAL_PROMPT, name="Ticket triage (minimal, fine-tuned model)",
+        description="The minimal prompt of the fine-tuned model: no rules, no examples.",
+        system=TRIAGE_SYSTEM, model="demo-fine-tuned", few_shot=[],
+    )  # fmt: skip
+
+
+@contextmanager
+def demo_endpoint():
+    """The base URL of a demo endpoint that answers: the configured one, or a private one."""
+    client = llm_client.make_client(base_url=demo_llm_base_url(), api_key=None, timeout=2,
+                                    max_retries=0)  # fmt: skip
+    with client:
+        listing = llm_client.list_models(client)
+    if listing.ok and listing.simulated:
+        yield demo_llm_base_url()
+        return
+    with serve_in_thread(DemoConfig(port=0, quiet=True)) as server:
+        yield server.base_url
+
+
+def seed_benchmark(team, user, provider: Provider, dataset: Dataset) -> BenchmarkRun | None:
+    if BenchmarkRun.objects.for_team(team).filter(name=DEMO_RUN).exists():
+        return None
+    seed_triage_prompts(team, user, dataset)
+    candidates = [
+        CandidateSpec(label="few-shot prompt on the base model", approach="prompt",
+                      provider=provider, model="demo-prompted", prompt_slug=FEW_SHOT_PROMPT,
+                      prompt_label="production"),
+        CandidateSpec(label="fine-tuned model with a minimal prompt", approach="fine-tune",
+                      provider=provider, model="demo-fine-tuned", prompt_slug=MINIMAL_PROMPT,
+                      prompt_label="production"),
+    ]  # fmt: skip
+    run = benchmark_run_start(
+        team=team, name=DEMO_RUN, dataset=dataset, split="test", candidates=candidates,
+        scorers=[{"name": "accuracy"}, {"name": "macro_f1"}, {"name": "json_valid"},
+                 {"name": "json_schema_valid"}],
+        concurrency=20, created_by=user, chunk_size=50, enqueue=False,
+    )  # fmt: skip
+    with demo_endpoint() as base_url:
+        for index in range(run.chunk_count):
+            benchmark_chunk_run(run_id=run.pk, index=index, endpoints={provider.pk: base_url})
+    run.refresh_from_db()
+    return run
 
 
 def seed_finetune(team, user, *, provider: Provider, dataset: Dataset):
-    """A fine-tune of the demo endpoint's `demo-prompted` on the tickets' train split with the
-    classifier's minimal prompt; launched, so a running worker finishes it in seconds."""
+    """A fine-tune of the demo endpoint's `demo-prompted` on the tickets' train split, from the
+    few-shot triage prompt shortened to its minimal system prompt; launched, so a running worker
+    finishes it in seconds."""
     from evaluations.finetune_models import FineTuneJob, SystemPrompt
     from evaluations.services.finetunes import finetune_create
     from prompts.selectors import version_lookup
 
     if FineTuneJob.objects.for_team(team).filter(dataset=dataset).exists():
         return None
-    version = version_lookup(team=team, slug=DEMO_FINETUNE_PROMPT, label="production")
-    if version is None:  # the prompts app's demo data is not there
+    version = version_lookup(team=team, slug=FEW_SHOT_PROMPT, label="production")
+    if version is None:  # seed_benchmark creates it; absent if that was removed
         return None
     return finetune_create(
         team=team, dataset=dataset, version=version, provider=provider,
         base_model="demo-prompted", system_prompt_mode=SystemPrompt.MINIMAL,
-        prompt_ref=f"{DEMO_FINETUNE_PROMPT} v{version.number} (production)", created_by=user,
+        prompt_ref=f"{FEW_SHOT_PROMPT} v{version.number} (production)", created_by=user,
     )  # fmt: skip
 
 
 def seed(team, user) -> None:
     provider = seed_provider(team)
     dataset = seed_dataset(team, user)
+    seed_benchmark(team, user, provider, dataset)
     seed_finetune(team, user, provider=provider, dataset=dataset)

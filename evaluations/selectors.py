@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from evaluations.models import Dataset, DatasetItem, Split
+from evaluations.models import (
+    BenchmarkCandidate,
+    BenchmarkResult,
+    BenchmarkRun,
+    Dataset,
+    DatasetItem,
+    Split,
+)
 
 # Groups shown with their items; every leaking group is counted.
 LEAKAGE_EXAMPLES = 25
@@ -125,6 +132,106 @@ def _pairs(dataset: Dataset, hashes: QuerySet) -> dict[str, int]:
             for b in ordered[i + 1 :]:
                 pairs[f"{a}/{b}"] += 1
     return dict(pairs)
+
+
+# Benchmark runs ---------------------------------------------------------------------------------
+
+
+def benchmark_runs(team, *, status: str | None = None, workload_slug: str | None = None):
+    """The team's runs, newest first, with what a list shows (its workload's slug) joined."""
+    runs = BenchmarkRun.objects.for_team(team).select_related("workload", "dataset")
+    if status:
+        runs = runs.filter(status=status)
+    if workload_slug:
+        runs = runs.filter(workload__slug=workload_slug)
+    return runs.defer("item_ids", "summary")
+
+
+def benchmark_run_detail(team):
+    """Runs with their candidates, providers and pinned prompt versions prefetched."""
+    candidates = BenchmarkCandidate.objects.select_related(
+        "provider", "prompt_version__template"
+    ).order_by("position")
+    return (
+        BenchmarkRun.objects.for_team(team)
+        .select_related("workload", "dataset")
+        .defer("item_ids")
+        .prefetch_related(Prefetch("candidates", queryset=candidates))
+    )
+
+
+def benchmark_results(run, *, candidate: str | None = None, errors: bool | None = None):
+    """A run's per-call rows by item position, then candidate position."""
+    rows = BenchmarkResult.objects.filter(run=run).select_related("item", "candidate")
+    if candidate:
+        rows = rows.filter(candidate__label=candidate)
+    if errors is not None:
+        rows = rows.exclude(error="") if errors else rows.filter(error="")
+    return rows.order_by("item__position", "candidate__position")
+
+
+# Approaches whose figures the ROI engine's latency and format inputs describe ("under prompt
+# engineering"), in order of preference; a run without one gives its first candidate's.
+_PROMPTED = ("prompt", "rag")
+
+
+def benchmark_measurements(*, workload_id: int, since) -> dict | None:
+    """What the latest finished run linked to a workload measured, if it finished after `since`:
+    `{benchmark, name, candidate, approach, finished_at, latency_p99_ms, format_error_rate,
+    cost_per_request}`. The format error rate is 1 − JSON-schema validity when the run scored
+    it, else 1 − JSON validity, else None."""
+    run = (
+        BenchmarkRun.objects.filter(
+            workload_id=workload_id, status="finished", finished_at__gte=since
+        )
+        .only("pk", "name", "summary", "finished_at")
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    if run is None or not run.summary.get("candidates"):
+        return None
+    approaches = dict(run.candidates.values_list("label", "approach"))
+    summaries = run.summary["candidates"]
+    chosen = next(
+        (c for kind in _PROMPTED for c in summaries if approaches.get(c["label"]) == kind),
+        summaries[0],
+    )
+    scores = chosen.get("scores") or {}
+    adherence = scores.get("json_schema_valid") or scores.get("json_valid")
+    return {
+        "benchmark": run.pk,
+        "name": run.name,
+        "candidate": chosen["label"],
+        "approach": approaches.get(chosen["label"]),
+        "finished_at": run.finished_at.isoformat(),
+        "latency_p99_ms": chosen["latency_ms"]["p99"],
+        "format_error_rate": None if adherence is None else round(1 - adherence["value"], 6),
+        "cost_per_request": chosen.get("cost_per_request"),
+    }
+
+
+def benchmark_latencies(run) -> dict[int, list[float]]:
+    """Latencies (ms) of the answered calls, per candidate id."""
+    found: dict[int, list[float]] = {}
+    rows = BenchmarkResult.objects.filter(run=run, error="", latency_ms__isnull=False)
+    for candidate_id, latency in rows.values_list("candidate_id", "latency_ms").iterator():
+        found.setdefault(candidate_id, []).append(latency)
+    return found
+
+
+def benchmark_item_rows(run, item_ids: list[int], candidates) -> list[dict]:
+    """For each item (in the given order): the item and each candidate's result, or None while
+    it is not stored. Two queries whatever the number of items and candidates."""
+    items = DatasetItem.objects.in_bulk(item_ids)
+    results = {
+        (row.item_id, row.candidate_id): row
+        for row in BenchmarkResult.objects.filter(run=run, item_id__in=item_ids)
+    }
+    return [
+        {"item": items[pk], "cells": [results.get((pk, c.pk)) for c in candidates]}
+        for pk in item_ids
+        if pk in items
+    ]
 
 
 def finetune_candidates(team) -> QuerySet:

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.views import datasets, finetunes, prices, providers
-from teams.views import coming_later
+from evaluations.views import benchmarks, datasets, finetunes, prices, providers
 
 app_name = "evaluations"
 
@@ -14,13 +13,16 @@ urlpatterns = [
     path("datasets/<int:pk>/import/", datasets.dataset_import, name="dataset_import"),
     path("datasets/<int:pk>/split/", datasets.dataset_split_view, name="dataset_split"),
     path("datasets/<int:pk>/delete/", datasets.dataset_delete_view, name="dataset_delete"),
+    path("benchmarks/", benchmarks.benchmark_list, name="benchmark_list"),
+    path("benchmarks/new/", benchmarks.benchmark_create_view, name="benchmark_create"),
+    path("benchmarks/<int:pk>/", benchmarks.benchmark_detail, name="benchmark_detail"),
+    path("benchmarks/<int:pk>/items/", benchmarks.benchmark_items, name="benchmark_items"),
     path(
-        "benchmarks/",
-        coming_later(
-            "Benchmarks", "Benchmark runs against real endpoints arrive in a later release."
-        ),
-        name="benchmark_list",
+        "benchmarks/<int:pk>/export.<str:fmt>",
+        benchmarks.benchmark_export,
+        name="benchmark_export",
     ),
+    path("benchmarks/<int:pk>/cancel/", benchmarks.benchmark_cancel, name="benchmark_cancel"),
     path("fine-tunes/", finetunes.finetune_list, name="finetune_list"),
     path("fine-tunes/new/", finetunes.finetune_prepare, name="finetune_prepare"),
     path("fine-tunes/<int:pk>/", finetunes.finetune_detail, name="finetune_detail"),

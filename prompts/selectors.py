@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import RowNumber
 
 from prompts import content as prompt_content
-from prompts import rendering
+from prompts import gate, rendering
 from prompts.checking import DEFAULT_LABEL, Reference
 from prompts.content import Resolution, Target
 from prompts.models import LATEST, PromptLabel, PromptLabelMove, PromptTemplate, PromptVersion
@@ -346,18 +346,24 @@ def template_export(template: PromptTemplate) -> dict:
 
 
 def gate_data(template: PromptTemplate) -> dict:
-    metric = template.gate_metric or "the benchmark's scores"
-    explanation = (
-        f"Moving production will require a finished benchmark of the version whose {metric} "
-        f"is not worse than the production version's by more than {template.gate_margin:g}. "
-        "Benchmark runs do not exist yet, so the gate is recorded but not enforced."
-        if template.gate_enabled
-        else "No promotion gate: editors move production freely (admins only if protected)."
-    )
+    metric = template.gate_metric or "accuracy"
+    enforced = template.gate_enabled and gate.is_enforced()
+    if not template.gate_enabled:
+        explanation = (
+            "No promotion gate: editors move production freely (admins only if protected)."
+        )
+    else:
+        explanation = (
+            f"Moving production requires a finished benchmark run that compares the version "
+            f"with the production version and whose {metric} is not worse than production's "
+            f"by more than {template.gate_margin:g}."
+        )
+        if not enforced:
+            explanation += " No benchmark runner is installed, so the gate is not enforced."
     return {
         "enabled": template.gate_enabled,
         "metric": template.gate_metric,
         "margin": template.gate_margin,
-        "enforced": False,
+        "enforced": enforced,
         "explanation": explanation,
     }

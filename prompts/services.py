@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from prompts import selectors
+from prompts import gate, selectors
 from prompts.content import Content, ContentInvalid
 from prompts.models import (
     LATEST,
@@ -197,6 +197,7 @@ def prompt_label_move(
         row = row.first()
         if row is not None and row.version_id == version.pk:
             return LabelMoved(row, None, created=False)
+        note = _gate(template, label, version, row.version if row is not None else None, note)
         now = timezone.now()
         from_version = row.version if row is not None else None
         if row is None:
@@ -231,6 +232,21 @@ def prompt_label_move(
             robust=True,  # a failing receiver must not fail the move the caller already made
         )
     return LabelMoved(row, move, created=from_version is None)
+
+
+def _gate(template: PromptTemplate, label: str, version: PromptVersion,
+          current: PromptVersion | None, note: str) -> str:  # fmt: skip
+    """Refuse a gated promotion to production the benchmarks do not support (ValidationError
+    on `version`); an allowed one keeps what the evidence said in the move's note."""
+    if label != selectors.PRODUCTION or not template.gate_enabled or current is None:
+        return note
+    verdict = gate.check(template, version, current)
+    if verdict is None:
+        return note
+    if not verdict.allowed:
+        raise ValidationError({"version": [f"The promotion gate refuses v{version.number}: "
+                                           f"{verdict.reason}"]})  # fmt: skip
+    return f"{note} ({verdict.reason})".strip() if note else verdict.reason
 
 
 def _move_payload(template: PromptTemplate, move: PromptLabelMove) -> dict[str, Any]:

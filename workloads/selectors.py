@@ -259,6 +259,7 @@ def planned_and_observed(workload: Workload, evidence: WorkloadEvidence) -> list
         used_input = Decimal(str(inputs["user_tokens"])) + Decimal(
             str(inputs.get("prompt_overhead_tokens") or 0)
         )
+    measured = observed.get("benchmark") or {}
     rows = [
         ("Requests per month", "count", parameters.get("monthly_requests"),
          observed.get("requests") or None, inputs.get("monthly_requests")),
@@ -271,15 +272,33 @@ def planned_and_observed(workload: Workload, evidence: WorkloadEvidence) -> list
         ("Format error rate", "rate", parameters.get("format_error_rate"),
          observed.get("format_error_rate"), inputs.get("format_error_rate")),
     ]  # fmt: skip
-    return [
+    table = [
         {
             "label": label,
             "planned": _or_words(unit, planned, "not planned"),
             "observed": _or_words(unit, seen, "not observed"),
             "used": _or_words(unit, used, "not known"),
+            "measured_by": _measured_by(measured, label),
         }
         for label, unit, planned, seen, used in rows
     ]
+    if measured.get("cost_per_request") is not None:
+        table.append({
+            "label": f"Cost per request ({measured['candidate']})", "planned": "—",
+            "observed": "—", "used": formatting.quantity("usd", measured["cost_per_request"]),
+            "measured_by": _measured_by(measured, None),
+        })  # fmt: skip
+    return table
+
+
+_MEASURED = {"p99 latency": "latency_p99_ms", "Format error rate": "format_error_rate"}
+
+
+def _measured_by(measured: dict, label: str | None) -> dict | None:
+    """`{"number", "pk"}` of the benchmark that supplied the figure, or None."""
+    if not measured or (label is not None and measured.get(_MEASURED.get(label, "")) is None):
+        return None
+    return {"number": measured["benchmark"], "candidate": measured["candidate"]}
 
 
 def _or_words(unit: str, value, words: str) -> str:

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -106,9 +107,11 @@ def benchmark_run_start(
     max_retries: int = 2,
     chunk_size: int = 100,
     seed: int = 0,
+    enqueue: bool = True,
 ) -> BenchmarkRun:
     """Pin the items of `split` and each candidate's prompt version, store the run, and fan its
-    chunks out on the `evaluations` queue after commit. Raises ValidationError naming the field
+    chunks out on the `evaluations` queue after commit (unless `enqueue` is False: the caller
+    runs the chunks itself, as the demo data does). Raises ValidationError naming the field
     (a prompt that does not resolve, an empty split, a schema scorer without a schema)."""
     versions = [_resolve(team, spec, i) for i, spec in enumerate(candidates)]
     item_ids = list(
@@ -140,7 +143,8 @@ def benchmark_run_start(
             )
             for i, (spec, version) in enumerate(zip(candidates, versions, strict=True))
         )  # fmt: skip
-        transaction.on_commit(lambda: _enqueue(run.pk, range(run.chunk_count)), robust=True)
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(run.pk, range(run.chunk_count)), robust=True)
     return run
 
 
@@ -177,7 +181,8 @@ def _failed(model: str, kind: str, message: str) -> llm_client.ChatResult:
     return llm_client.ChatResult("", 0, 0, 0.0, model, llm_client.ChatError(kind, message))
 
 
-def _plan(run: BenchmarkRun, candidates, items, done: set[tuple[int, int]]) -> _Plan:
+def _plan(run: BenchmarkRun, candidates, items, done: set[tuple[int, int]],
+          endpoints: Mapping[int, str]) -> _Plan:  # fmt: skip
     calls, failures, clients = [], [], {}
     resolutions, unusable = {}, {}
     for candidate in candidates:
@@ -189,7 +194,8 @@ def _plan(run: BenchmarkRun, candidates, items, done: set[tuple[int, int]]) -> _
         provider = candidate.provider
         if provider.pk not in clients and candidate.pk not in unusable:
             try:
-                clients[provider.pk] = (provider_base_url(provider), provider_api_key(provider))
+                base_url = endpoints.get(provider.pk) or provider_base_url(provider)
+                clients[provider.pk] = (base_url, provider_api_key(provider))
             except ProviderUnusable as error:
                 unusable[candidate.pk] = ("provider", str(error))
     for item in items:
@@ -292,8 +298,13 @@ class ChunkOutcome:
     made: int = 0
 
 
-def benchmark_chunk_run(*, run_id: int, index: int) -> ChunkOutcome:
-    """Make the missing calls of chunk `index` of the run, then aggregate if it was the last."""
+def benchmark_chunk_run(
+    *, run_id: int, index: int, endpoints: Mapping[int, str] | None = None
+) -> ChunkOutcome:
+    """Make the missing calls of chunk `index` of the run, then aggregate if it was the last.
+
+    `endpoints` (provider id → base URL) replaces providers' URLs, unchecked: only for code
+    that starts its own simulated endpoint (the demo data), never for input."""
     run = BenchmarkRun.objects.select_related("team").filter(pk=run_id).first()
     if run is None or not run.is_active:
         return ChunkOutcome("skipped")
@@ -310,7 +321,7 @@ def benchmark_chunk_run(*, run_id: int, index: int) -> ChunkOutcome:
         BenchmarkResult.objects.filter(run=run, item_id__in=item_ids)
         .values_list("item_id", "candidate_id")
     )  # fmt: skip
-    plan = _plan(run, candidates, items, done)
+    plan = _plan(run, candidates, items, done, endpoints or {})
     store = _Store(run, candidates, items)
     active = True
     if plan.failures:
@@ -322,13 +333,17 @@ def benchmark_chunk_run(*, run_id: int, index: int) -> ChunkOutcome:
     return ChunkOutcome("done" if active else "stopped", len(plan.calls))
 
 
-def _execute(run: BenchmarkRun, plan: _Plan, store: _Store) -> bool:
-    # The ORM is synchronous: results are stored from one writer thread while the event loop
-    # keeps the calls in flight; its database connection is closed when the chunk ends.
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="benchmark-writer")
+_DONE = object()
 
-    async def main() -> bool:
-        loop = asyncio.get_running_loop()
+
+def _execute(run: BenchmarkRun, plan: _Plan, store: _Store) -> bool:
+    """Make the planned calls on an event loop in a helper thread while this thread stores the
+    finished batches (the ORM is synchronous, and this keeps the caller's connection and
+    transaction). Returns False when the run stopped being active (cancelled)."""
+    batches: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    async def calls() -> None:
         clients = {
             provider_id: llm_client.make_async_client(
                 base_url=base_url, api_key=key, timeout=run.timeout_seconds,
@@ -338,22 +353,38 @@ def _execute(run: BenchmarkRun, plan: _Plan, store: _Store) -> bool:
         }  # fmt: skip
 
         async def flush(batch) -> bool:
-            batch = [(k, _redacted(r, plan.clients[_provider_of(store, k)][1])) for k, r in batch]
-            return await loop.run_in_executor(writer, store.store, batch)
+            batches.put([(k, _redacted(r, plan.clients[_provider_of(store, k)][1]))
+                         for k, r in batch])  # fmt: skip
+            return not stop.is_set()
 
         try:
-            return await runner.run_calls(
-                plan.calls, clients, concurrency=run.concurrency, flush=flush
-            )
+            await runner.run_calls(plan.calls, clients, concurrency=run.concurrency, flush=flush)
         finally:
             for client in clients.values():
                 await client.close()
-            await loop.run_in_executor(writer, connections.close_all)
 
+    def loop() -> None:
+        try:
+            asyncio.run(calls())
+        except BaseException as error:  # noqa: BLE001 - handed to the storing thread
+            batches.put(error)
+        finally:
+            batches.put(_DONE)
+
+    thread = threading.Thread(target=loop, name=f"benchmark-{run.pk}-calls", daemon=True)
+    thread.start()
+    active = True
     try:
-        return asyncio.run(main())
+        while (batch := batches.get()) is not _DONE:
+            if isinstance(batch, BaseException):
+                raise batch
+            if active and not store.store(batch):
+                active = False
+                stop.set()
     finally:
-        writer.shutdown(wait=True)
+        stop.set()  # e.g. the task's soft time limit: the calls stop at their next batch
+        thread.join(timeout=30)
+    return active
 
 
 def _provider_of(store: _Store, key: tuple[int, int]) -> int:

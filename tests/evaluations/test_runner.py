@@ -176,3 +176,20 @@ def test_the_final_aggregation_is_claimed_once(team, user, demo_llm_server, eage
     run.refresh_from_db()
     assert run.summary == first
     assert benchmarks.benchmark_summary_compute(run) == first  # recomputable from the rows
+
+
+@pytest.mark.django_db(transaction=False)
+def test_chunks_run_by_the_caller_inside_its_transaction(team, user, demo_llm_factory, settings):
+    # How the demo data runs its benchmark: no queue, its own simulated endpoint (a private
+    # address the outgoing-address rule would refuse), inside the caller's transaction.
+    settings.ALLOW_PRIVATE_NETWORK_TARGETS = False
+    server = demo_llm_factory()
+    sc = scenario(team, user, "https://llm.example.com/v1", items=5)
+    run = start(team, sc, chunk_size=2, enqueue=False)
+    assert run.status == BenchmarkStatus.QUEUED
+    for index in range(run.chunk_count):
+        benchmarks.benchmark_chunk_run(
+            run_id=run.pk, index=index, endpoints={sc.provider.pk: server.base_url}
+        )
+    run.refresh_from_db()
+    assert run.status == BenchmarkStatus.FINISHED and run.done == 10 and run.errors == 0

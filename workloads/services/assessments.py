@@ -24,6 +24,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.expressions import RowRange
 from django.utils import timezone
 
+from evaluations.selectors import benchmark_measurements
 from teams.models import Team
 from workloads import roi
 from workloads.models import Approach, Assessment, UsageRecord, Workload
@@ -164,6 +165,9 @@ def assessment_create(
     checks the revisit triggers of the workload's accepted decisions)."""
     now = now or timezone.now()
     observed = observe_usage(workload, now=now)
+    measured = benchmark_measurements(workload_id=workload.pk, since=now - WINDOW)
+    if measured is not None:
+        observed["benchmark"] = measured
     data = live_roi_data(workload, observed)
     assessment = Assessment(
         team_id=workload.team_id,
@@ -284,13 +288,14 @@ def _ratio(part: Decimal, whole: Decimal, places: int = 2) -> float | None:
 
 
 def live_roi_data(workload: Workload, observed: dict, *, price_rows=None) -> dict:
-    """ROI inputs: the workload's parameters and prices, overridden by what usage shows.
+    """ROI inputs: the workload's parameters and prices, overridden by what usage shows, then
+    by what the latest linked benchmark measured (`observed["benchmark"]`).
 
     Without usage in the window the planned figures of the parameters stand.
     """
     data = workload_roi_data(workload, price_rows=price_rows)
     if not observed["requests"]:
-        return data
+        return _with_benchmark(data, observed.get("benchmark"))
     data["monthly_requests"] = observed["requests"]
     data["output_tokens"] = observed["mean_output_tokens"]
     prompt_mean = observed["prompt_mean_input_tokens"]
@@ -302,6 +307,15 @@ def live_roi_data(workload: Workload, observed: dict, *, price_rows=None) -> dic
         data["latency_p99_ms"] = observed["latency_p99_ms"]
     if observed["format_error_rate"] is not None:
         data["format_error_rate"] = observed["format_error_rate"]
+    return _with_benchmark(data, observed.get("benchmark"))
+
+
+def _with_benchmark(data: dict, measured: dict | None) -> dict:
+    """The latest linked benchmark's measured p99 latency and format error rate win over the
+    planned and the observed figures: it measured the candidates on purpose, in the window."""
+    for name in ("latency_p99_ms", "format_error_rate"):
+        if measured and measured.get(name) is not None:
+            data[name] = measured[name]
     return data
 
 
