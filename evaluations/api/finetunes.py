@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, inline_ser
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from evaluations.api.benchmarks import PromptRefSerializer
 from evaluations.api.common import error_responses, service_error
 from evaluations.finetune_models import FineTuneEvent, FineTuneJob, FineTuneStatus, SystemPrompt
 from evaluations.models import Dataset, Provider
@@ -32,19 +33,6 @@ from teams.api.serializers import (
     SlugField,
 )
 from teams.api.views import TeamAPIView
-
-
-class PromptRefSerializer(ClosedSerializer):
-    slug = SlugField(max_length=100)
-    version = IntegerField(required=False, min_value=1, max_value=2**31 - 1,
-                           help_text="A version number; or give a label.")  # fmt: skip
-    label = SlugField(required=False, max_length=50,
-                      help_text="e.g. production (the default), staging, latest.")  # fmt: skip
-
-    def validate(self, attrs: dict) -> dict:
-        if "version" in attrs and "label" in attrs:
-            raise serializers.ValidationError({"label": ["Give a version or a label, not both."]})
-        return attrs
 
 
 class HyperparametersSerializer(ClosedSerializer):

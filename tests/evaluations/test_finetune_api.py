@@ -125,7 +125,7 @@ def test_a_succeeded_job_reads_with_model_tokens_and_actual_cost(schema, api, se
         ({"provider": 999999}, "provider", "No such provider in this team."),
         ({"prompt": {"slug": "nope"}}, "prompt", "No prompt with this slug in this team."),
         ({"prompt": {"slug": "triage", "version": 7}}, "prompt", "triage has no version 7."),
-        ({"prompt": {"slug": "triage", "version": 1, "label": "production"}}, "prompt.label",
+        ({"prompt": {"slug": "triage", "version": 1, "label": "production"}}, "prompt.version",
          "Give a version or a label, not both."),
         ({"prompt": {"slug": "triage", "x": 1}}, "prompt.x", "Unknown field."),
         ({"hyperparameters": {"n_epochs": 0}}, "hyperparameters.n_epochs",
