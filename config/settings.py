@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # search vectors (decisions.search); inert on SQLite
     "django.forms",  # the built-in widget templates, for the TemplatesSetting renderer
     "rest_framework",
     "drf_spectacular",

@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from decisions.search import SEARCHED, SearchDocument
 from evaluations.models import BenchmarkRun, FineTuneJob
 from teams.models import TeamOwned, TeamQuerySet
 from workloads import roi
@@ -106,6 +108,10 @@ class DecisionRecord(TeamOwned):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # What the decision log's search matches (decisions.search): kept by the database.
+    search = models.GeneratedField(
+        expression=SearchDocument(*SEARCHED), output_field=SearchVectorField(), db_persist=True
+    )
 
     objects = DecisionQuerySet.as_manager()
 
@@ -123,6 +129,8 @@ class DecisionRecord(TeamOwned):
                 name="decision_unique_source_name",
             ),
         ]
+        # On PostgreSQL, migration 0004 adds GIN indexes on `search` and on UPPER(title) with
+        # trigrams (title substring search is UPPER(title) LIKE …).
         indexes = [models.Index(fields=["team", "status"]), models.Index(fields=["workload"])]
 
     def __str__(self) -> str:

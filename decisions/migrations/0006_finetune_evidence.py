@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('decisions', '0004_benchmark_evidence'),
+        ('decisions', '0005_search_document'),
         ('evaluations', '0004_finetunes'),
         ('teams', '0001_initial'),
         ('workloads', '0004_prompt_template'),
