@@ -401,3 +401,7 @@ class BenchmarkResult(TeamOwned):
     @property
     def ok(self) -> bool:
         return not self.error
+
+
+# Fine-tuning jobs live in their own module; imported here so Django registers them.
+from evaluations.finetune_models import FineTuneEvent, FineTuneJob  # noqa: E402, F401
