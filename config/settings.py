@@ -250,6 +250,7 @@ SPECTACULAR_SETTINGS = {
         "BenchmarkStatusEnum": "evaluations.models.BenchmarkStatus",
         "FineTuneStatusEnum": "evaluations.finetune_models.FineTuneStatus",
         "SystemPromptEnum": "evaluations.finetune_models.SystemPrompt",
+        "PersonaDeliveryEnum": "evaluations.persona_models.Delivery",
     },
 }
 

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.api import benchmarks, datasets, finetunes, prices, providers
+from evaluations.api import (
+    benchmarks,
+    datasets,
+    finetunes,
+    persona_runs,
+    personas,
+    prices,
+    providers,
+)
 
 urlpatterns = [
     path("prices", prices.PriceListView.as_view(), name="api-price-list"),
@@ -36,4 +44,35 @@ urlpatterns = [
         finetunes.FineTuneCancelView.as_view(),
         name="api-finetune-cancel",
     ),
+]
+
+# Persona specs and the adversarial suite (SPEC §7.5).
+urlpatterns += [
+    path("personas", personas.PersonaListView.as_view(), name="api-persona-list"),
+    path("personas/<slug:slug>", personas.PersonaDetailView.as_view(), name="api-persona-detail"),
+    path(
+        "personas/<slug:slug>/versions",
+        personas.PersonaVersionListView.as_view(),
+        name="api-persona-versions",
+    ),
+    path(
+        "personas/<slug:slug>/versions/<int:number>",
+        personas.PersonaVersionDetailView.as_view(),
+        name="api-persona-version",
+    ),
+    path(
+        "personas/<slug:slug>/score", personas.PersonaScoreView.as_view(), name="api-persona-score"
+    ),
+    path(
+        "personas/<slug:slug>/runs",
+        persona_runs.PersonaRunListView.as_view(),
+        name="api-persona-runs",
+    ),
+    path(
+        "personas/<slug:slug>/runs/<int:run>",
+        persona_runs.PersonaRunDetailView.as_view(),
+        name="api-persona-run",
+    ),
+    path("attacks", personas.AttackSuiteView.as_view(), name="api-attack-list"),
+    path("attacks/<int:pk>", personas.AttackDetailView.as_view(), name="api-attack-detail"),
 ]

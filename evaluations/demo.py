@@ -12,7 +12,7 @@ import os
 from contextlib import contextmanager
 from decimal import Decimal
 
-from evaluations import llm_client
+from evaluations import llm_client, persona_demo
 from evaluations.demo_llm import DemoConfig, serve_in_thread
 from evaluations.models import BenchmarkRun, Dataset, Provider, TaskKind
 from evaluations.services.benchmarks import (
@@ -260,3 +260,4 @@ def seed(team, user) -> None:
     dataset = seed_dataset(team, user)
     seed_benchmark(team, user, provider, dataset)
     seed_finetune(team, user, provider=provider, dataset=dataset)
+    persona_demo.seed(team, user, provider)

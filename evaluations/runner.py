@@ -18,7 +18,7 @@ from typing import Any
 
 import openai
 
-from evaluations import llm_client
+from evaluations import conversations, llm_client
 
 FLUSH_EVERY = 50  # calls
 FLUSH_SECONDS = 0.5
@@ -31,6 +31,18 @@ class PlannedCall:
     model: str
     messages: Sequence[Mapping[str, Any]]
     params: Mapping[str, Any] = field(default_factory=dict)
+    # A conversation: `messages` are the candidate's prefix, these the user turns, played one
+    # after the other with the candidate's replies threaded back (evaluations.conversations).
+    turns: Sequence[str] | None = None
+
+
+async def make(call: PlannedCall, client: openai.AsyncOpenAI) -> llm_client.ChatResult:
+    """One planned call: a chat completion, or a whole conversation played turn by turn."""
+    if call.turns is not None:
+        return await conversations.play_call(
+            client, model=call.model, prefix=call.messages, turns=call.turns, params=call.params
+        )
+    return await llm_client.achat(client, model=call.model, messages=call.messages, **call.params)
 
 
 Flush = Callable[[list[tuple[Hashable, llm_client.ChatResult]]], Awaitable[bool]]
@@ -68,9 +80,7 @@ async def run_calls(
         async with semaphore:
             if stop.is_set():
                 return
-            result = await llm_client.achat(
-                clients[call.client], model=call.model, messages=call.messages, **call.params
-            )
+            result = await make(call, clients[call.client])
         pending.append((call.key, result))
         await drain()
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.views import benchmarks, datasets, finetunes, prices, providers
+from evaluations.views import benchmarks, datasets, finetunes, personas, prices, providers
 
 app_name = "evaluations"
 
@@ -37,4 +37,20 @@ urlpatterns = [
     path("prices/new/", prices.price_create, name="price_create"),
     path("prices/<int:pk>/edit/", prices.price_edit, name="price_edit"),
     path("prices/<int:pk>/delete/", prices.price_delete, name="price_delete"),
+    # Persona specs and the adversarial suite (SPEC §7.5).
+    path("personas/", personas.persona_list, name="persona_list"),
+    path("personas/new/", personas.persona_create_view, name="persona_create"),
+    path("personas/attacks/", personas.attack_list, name="persona_attack_list"),
+    path("personas/<slug:slug>/", personas.persona_detail, name="persona_detail"),
+    path("personas/<slug:slug>/score/", personas.persona_score_view, name="persona_score"),
+    path(
+        "personas/<slug:slug>/versions/new/",
+        personas.persona_version_new,
+        name="persona_version_new",
+    ),
+    path(
+        "personas/<slug:slug>/runs/<int:run>/",
+        personas.persona_run_detail,
+        name="persona_run_detail",
+    ),
 ]

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from evaluations import scoring, selectors
 from evaluations.api.common import ErrorSerializer, error_responses, service_error
+from evaluations.api.persona_figures import PERSONA_FIGURES, PERSONA_RUN_INFO
 from evaluations.models import (
     Approach,
     BenchmarkResult,
@@ -234,6 +235,7 @@ CandidateSummarySerializer = inline_serializer(
         "priced_calls": serializers.IntegerField(),
         "mean_input_tokens": _nullable_float(),
         "scores": serializers.DictField(child=EstimateSerializer),
+        **PERSONA_FIGURES,  # persona runs only (SPEC §7.5)
     },
     many=True,
 )
@@ -245,6 +247,7 @@ SummarySerializer = inline_serializer(
             child=serializers.ListField(child=serializers.CharField()),
             help_text="Per metric, the labels of the best candidates (ties all listed).",
         ),
+        "persona": PERSONA_RUN_INFO,
     },
     allow_null=True,
     help_text="Null until the run has finished.",

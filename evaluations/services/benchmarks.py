@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -182,7 +182,7 @@ def _failed(model: str, kind: str, message: str) -> llm_client.ChatResult:
 
 
 def _plan(run: BenchmarkRun, candidates, items, done: set[tuple[int, int]],
-          endpoints: Mapping[int, str]) -> _Plan:  # fmt: skip
+          endpoints: Mapping[int, str], persona=None) -> _Plan:  # fmt: skip
     calls, failures, clients = [], [], {}
     resolutions, unusable = {}, {}
     for candidate in candidates:
@@ -207,24 +207,36 @@ def _plan(run: BenchmarkRun, candidates, items, done: set[tuple[int, int]],
                 failures.append((key, _failed(candidate.model, *unusable[candidate.pk])))
                 continue
             try:
-                messages = _messages(
-                    candidate.prompt_version, resolutions[candidate.pk], item, candidate.rag
-                )
+                calls.append(_call(key, candidate, item, resolutions[candidate.pk], persona))
             except prompt_content.RenderErrors as error:
                 failures.append((key, _failed(candidate.model, "render", str(error))))
-                continue
-            calls.append(runner.PlannedCall(
-                key=key, client=candidate.provider_id, model=candidate.model, messages=messages,
-                params=playground.call_params(candidate.prompt_version.config),
-            ))  # fmt: skip
     return _Plan(calls, failures, clients)
+
+
+def _call(key, candidate, item, resolution, persona) -> runner.PlannedCall:
+    """The call of `item` for `candidate`; a persona run plays a conversation turn by turn."""
+    params = playground.call_params(candidate.prompt_version.config)
+    version, rag = candidate.prompt_version, candidate.rag
+    if persona is not None:
+        call = persona.conversation_call(
+            key=key, candidate=candidate, item=item,
+            render=lambda like: _messages(version, resolution, like, rag),
+        )  # fmt: skip
+        if call is not None:
+            return replace(call, params=params)
+    messages = _messages(version, resolution, item, rag)
+    if persona is not None:
+        persona.note(key, messages)
+    return runner.PlannedCall(key=key, client=candidate.provider_id, model=candidate.model,
+                              messages=messages, params=params)  # fmt: skip
 
 
 class _Store:
     """Turns finished calls into result rows and upserts them; one per chunk."""
 
-    def __init__(self, run: BenchmarkRun, candidates, items) -> None:
+    def __init__(self, run: BenchmarkRun, candidates, items, persona=None) -> None:
         self.run = run
+        self.persona = persona  # evaluations.services.persona_runs.PersonaChunk, or None
         self.items = {item.pk: item for item in items}
         self.candidates = {candidate.pk: candidate for candidate in candidates}
         self.scorer = Scorer.build(
@@ -245,10 +257,16 @@ class _Store:
             row.latency_ms = result.latency_ms or None
             return row
         row.output = result.text
+        if self.persona is not None:
+            self.persona.score(row, result, self.items[item_id], self.candidates[candidate_id])
+            return self._priced(row, result, candidate_id)
         scored = self.scorer.score(result.text, self.items[item_id].expected)
         row.scores = scored.scores
         row.expected_label = _short(scored.expected_label)
         row.predicted_label = _short(scored.predicted_label)
+        return self._priced(row, result, candidate_id)
+
+    def _priced(self, row: BenchmarkResult, result, candidate_id: int) -> BenchmarkResult:
         price = self.prices.get(self.candidates[candidate_id].model)
         if price is not None:
             row.cost = (
@@ -269,6 +287,8 @@ class _Store:
                                "latency_ms", "input_tokens", "output_tokens", "cost", "error",
                                "error_kind"],
             )  # fmt: skip
+            if self.persona is not None:
+                self.persona.flush()
             return _refresh_counters(self.run.pk) == 1
 
 
@@ -321,8 +341,11 @@ def benchmark_chunk_run(
         BenchmarkResult.objects.filter(run=run, item_id__in=item_ids)
         .values_list("item_id", "candidate_id")
     )  # fmt: skip
-    plan = _plan(run, candidates, items, done, endpoints or {})
-    store = _Store(run, candidates, items)
+    from evaluations.services.persona_runs import chunk_hook
+
+    persona = chunk_hook(run)
+    plan = _plan(run, candidates, items, done, endpoints or {}, persona)
+    store = _Store(run, candidates, items, persona)
     active = True
     if plan.failures:
         active = store.store(plan.failures)
@@ -420,8 +443,11 @@ def _calls(run: BenchmarkRun, labels: Mapping[int, str]) -> list[Call]:
 
 def benchmark_summary_compute(run: BenchmarkRun) -> dict:
     """The run's summary from its stored rows (what the aggregation stores)."""
+    from evaluations.services.persona_runs import extend_summary
+
     labels = dict(run.candidates.order_by("position").values_list("pk", "label"))
-    return summarize(list(labels.values()), _calls(run, labels), run.scorer_names, seed=run.seed)
+    summary = summarize(list(labels.values()), _calls(run, labels), run.scorer_names, seed=run.seed)
+    return extend_summary(run, summary)
 
 
 def benchmark_run_finish_if_complete(*, run_id: int) -> bool:

@@ -25,6 +25,7 @@ from django.db.models.expressions import RowRange
 from django.utils import timezone
 
 from evaluations.models import ModelPrice
+from evaluations.persona_selectors import persona_evidence
 from evaluations.selectors import benchmark_measurements
 from teams.models import Team
 from workloads import roi
@@ -228,6 +229,8 @@ def assessment_create(
     measured = benchmark_measurements(workload_id=workload.pk, since=now - WINDOW)
     if measured is not None:
         observed["benchmark"] = measured
+    # Consistency and robustness as a persona run measured them (SPEC §7.5), or None.
+    observed["persona"] = persona_evidence(workload.pk)
     data = live_roi_data(workload, observed, price_rows=price_rows)
     assessment = Assessment(
         team_id=workload.team_id,

@@ -210,3 +210,32 @@ def input_text(spec: roi.FieldSpec, value: object) -> str:
     if "price" in spec.name or spec.name in ("training_cost", "hourly_rate"):
         return formatting.usd(value)
     return formatting.number(value, 6)
+
+
+PERSONA_SIDES = {"prompt": "prompt side", "fine-tune": "fine-tune side", "hybrid": "fine-tune side"}
+
+
+def persona_checklist_evidence(inputs: roi.RoiInputs, evidence: dict | None) -> dict | None:
+    """What a persona run measured, next to the checklist checks it bears on: "public-facing
+    and robustness 17% (System prompt) against 100% (Fine-tuned) → fine-tune side". None
+    without a run; a figure no candidate has is left out."""
+    if not evidence or not evidence.get("approaches"):
+        return None
+    lines = []
+    for figure, checks in (
+        ("robustness", [(inputs.public_facing, "public-facing")]),
+        ("consistency", [(inputs.consistency_critical, "consistency is critical"),
+                         (inputs.long_conversations, "long conversations")]),
+    ):  # fmt: skip
+        measured = [(a, f) for a, f in evidence["approaches"].items() if f.get(figure) is not None]
+        if not measured:
+            continue
+        parts = " against ".join(
+            f"{formatting.percent(f[figure])} ({f['label']})" for _, f in measured
+        )
+        best = max(measured, key=lambda pair: pair[1][figure])[0]
+        checked = [label for on, label in checks if on]
+        prefix = " and ".join(checked) + " and " if checked else ""
+        side = f" → {PERSONA_SIDES.get(best, best)}" if checked and len(measured) > 1 else ""
+        lines.append(f"{prefix}{figure} {parts}{side}")
+    return {"run": evidence["run"], "name": evidence["name"], "lines": lines}

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from evaluations.models import ModelPrice
+from evaluations.persona_selectors import persona_evidence
 from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
 from prompts.selectors import recent_versions, version_lookup
 from teams.htmx import vary_on_htmx
@@ -24,7 +25,12 @@ from workloads.models import Workload, Worksheet
 from workloads.selectors import price_inputs
 from workloads.services.workloads import workload_apply_worksheet
 from workloads.services.worksheets import worksheet_create, worksheet_prefill
-from workloads.views.roi_display import input_text, live_results, results_context
+from workloads.views.roi_display import (
+    input_text,
+    live_results,
+    persona_checklist_evidence,
+    results_context,
+)
 
 PAGE_SIZE = 50
 # A team with more workloads than this picks a worksheet's workload by typing its slug.
@@ -268,6 +274,9 @@ def worksheet_detail(request: HttpRequest, slug: str, version: int) -> HttpRespo
         "workload": worksheet.workload,
         "input_sections": _input_sections(worksheet.inputs),
         **results_context(inputs, worksheet.outputs),
+        "persona_evidence": persona_checklist_evidence(
+            inputs, persona_evidence(worksheet.workload_id)
+        ),
     }
     return render(request, "workloads/worksheets/detail.html", context)
 
