@@ -23,4 +23,5 @@ RUN pip install . \
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, threads and timeouts from the environment (WEB_CONCURRENCY, …): see config/gunicorn.py.
+CMD ["gunicorn", "config.wsgi:application", "-c", "config/gunicorn.py"]

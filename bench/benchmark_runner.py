@@ -40,7 +40,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from demo_llm_load import TICKETS, start_server  # noqa: E402
+from demo_llm_load import TICKETS, cpu_seconds, start_server  # noqa: E402
 from promptfoo_peer import PROMPTS  # noqa: E402
 
 from evaluations.models import BenchmarkRun  # noqa: E402
@@ -81,7 +81,9 @@ def start_worker(index: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "evaluations",
                "--pool", "solo", "--loglevel", "WARNING", "-n", f"bench{index}-{os.getpid()}@%h",
                "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE,
+    # No per-request INFO lines (the HTTP client logs each call): the worker's CPU is the figure.
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)  # fmt: skip
     ready = threading.Event()
     process.log = []
@@ -135,6 +137,7 @@ def run_once(team, dataset, candidates, *, workers: int, concurrency: int, items
             time.sleep(0.02)
         wall = time.perf_counter() - started
         rss = [round(peak_rss_mb(p.pid), 1) for p in processes]
+        cpu = [round(cpu_seconds(p.pid), 2) for p in processes]
     finally:
         for process in processes:
             process.terminate()
@@ -155,6 +158,8 @@ def run_once(team, dataset, candidates, *, workers: int, concurrency: int, items
         "wall_over_ideal": round(wall / ideal, 3),
         "aggregation_s": round(aggregation, 3),
         "peak_worker_rss_mb": rss,
+        "worker_cpu_s": cpu,
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "p50_ms": [c["latency_ms"]["p50"] for c in run.summary["candidates"]],
     }
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # search vectors (decisions.search); inert on SQLite
     "django.forms",  # the built-in widget templates, for the TemplatesSetting renderer
     "rest_framework",
     "drf_spectacular",
@@ -247,6 +248,8 @@ SPECTACULAR_SETTINGS = {
         "TaskKindEnum": "evaluations.models.TaskKind",
         "SplitEnum": "evaluations.models.Split",
         "BenchmarkStatusEnum": "evaluations.models.BenchmarkStatus",
+        "FineTuneStatusEnum": "evaluations.finetune_models.FineTuneStatus",
+        "SystemPromptEnum": "evaluations.finetune_models.SystemPrompt",
         "PersonaDeliveryEnum": "evaluations.persona_models.Delivery",
     },
 }
@@ -322,7 +325,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "evaluations.tasks.requeue_stale_benchmarks",
         "schedule": 300,
     },
+    # Fine-tuning jobs whose poller died with its worker get a new one.
+    "evaluations-sweep-finetunes": {
+        "task": "evaluations.tasks.sweep_finetunes",
+        "schedule": envint("FINETUNE_SWEEP_SECONDS", 60),
+    },
 }
+
+# Fine-tuning jobs are polled with exponential backoff and jitter: the first poll after
+# FINETUNE_POLL_BASE_MS, doubling up to FINETUNE_POLL_CAP_SECONDS, at most
+# FINETUNE_POLL_MAX_ATTEMPTS polls. A poller silent for FINETUNE_POLL_STALE_SECONDS past its due
+# time is presumed dead and replaced by the sweep.
+FINETUNE_POLL_BASE_MS = envint("FINETUNE_POLL_BASE_MS", 5000)
+FINETUNE_POLL_CAP_SECONDS = envint("FINETUNE_POLL_CAP_SECONDS", 300)
+FINETUNE_POLL_MAX_ATTEMPTS = envint("FINETUNE_POLL_MAX_ATTEMPTS", 500)
+FINETUNE_POLL_STALE_SECONDS = envint("FINETUNE_POLL_STALE_SECONDS", 180)
 
 # Outgoing webhooks: attempt n waits BASE * 2**(n-1) seconds after attempt n-1 failed.
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 6)

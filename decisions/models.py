@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from evaluations.models import BenchmarkRun
+from decisions.search import SEARCHED, SearchDocument
+from evaluations.models import BenchmarkRun, FineTuneJob
 from teams.models import TeamOwned, TeamQuerySet
 from workloads import roi
 from workloads.models import Approach, Assessment, Workload, Worksheet
@@ -106,6 +108,10 @@ class DecisionRecord(TeamOwned):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # What the decision log's search matches (decisions.search): kept by the database.
+    search = models.GeneratedField(
+        expression=SearchDocument(*SEARCHED), output_field=SearchVectorField(), db_persist=True
+    )
 
     objects = DecisionQuerySet.as_manager()
 
@@ -123,6 +129,8 @@ class DecisionRecord(TeamOwned):
                 name="decision_unique_source_name",
             ),
         ]
+        # On PostgreSQL, migration 0004 adds GIN indexes on `search` and on UPPER(title) with
+        # trigrams (title substring search is UPPER(title) LIKE …).
         indexes = [models.Index(fields=["team", "status"]), models.Index(fields=["workload"])]
 
     def __str__(self) -> str:
@@ -281,6 +289,7 @@ class EvidenceKind(models.TextChoices):
     WORKSHEET = "worksheet", "Worksheet"
     ASSESSMENT = "assessment", "Workload assessment"
     BENCHMARK = "benchmark", "Benchmark run"
+    FINETUNE = "finetune", "Fine-tuning job"
 
 
 @dataclass(frozen=True)
@@ -344,6 +353,27 @@ EVIDENCE_KINDS: dict[str, EvidenceSpec] = {
         lookup=lambda ref: models.Q(name=ref.get("name"), created_at=ref.get("created_at")),
         related=("dataset",),
     ),
+    EvidenceKind.FINETUNE: EvidenceSpec(
+        model=FineTuneJob,
+        field="finetune",
+        label=lambda j: (
+            f"Fine-tune #{j.pk} of {j.base_model} on {j.dataset_name} ({j.status}"
+            + (f": {j.fine_tuned_model}" if j.fine_tuned_model else "")
+            + ")"
+        ),
+        page=lambda j: ("evaluations:finetune_detail", {"pk": j.pk}),
+        # Its model names it in any team; a job that produced none, its creation time.
+        ref=lambda j: (
+            {"fine_tuned_model": j.fine_tuned_model}
+            if j.fine_tuned_model
+            else {"created_at": j.created_at.isoformat()}
+        ),
+        lookup=lambda ref: (
+            models.Q(fine_tuned_model=ref["fine_tuned_model"])
+            if ref.get("fine_tuned_model")
+            else models.Q(created_at=ref.get("created_at"))
+        ),
+    ),
 }
 assert set(EVIDENCE_KINDS) == set(EvidenceKind.values), "every evidence kind needs a spec"
 
@@ -388,6 +418,13 @@ class EvidenceLink(TeamOwned):
         on_delete=models.CASCADE,
         related_name="evidence_links",
     )
+    finetune = models.ForeignKey(
+        FineTuneJob,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="evidence_links",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -404,6 +441,9 @@ class EvidenceLink(TeamOwned):
             ),
             models.UniqueConstraint(
                 fields=["decision", "benchmark_run"], name="evidence_link_unique_benchmark_run"
+            ),
+            models.UniqueConstraint(
+                fields=["decision", "finetune"], name="evidence_link_unique_finetune"
             ),
         ]
 

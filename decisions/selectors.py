@@ -3,7 +3,7 @@ decision, what cites a piece of evidence, and the prefetching every representati
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, models
 from django.db.models import F, Q
 
@@ -14,11 +14,9 @@ from decisions.models import (
     EvidenceLink,
     evidence_kind_of,
 )
+from decisions.search import CONFIG
 from teams.models import Team
 from workloads.models import Workload
-
-_SEARCHED = ("title", "context_and_problem_statement", "chosen_option", "justification",
-             "consequences", "more_information")  # fmt: skip
 
 
 def evidence_prefetch() -> list[str]:
@@ -60,20 +58,17 @@ def decision_search(
 
 
 def _text_search(qs: models.QuerySet, q: str) -> models.QuerySet:
+    """Records matching `q` by full text (stored `search` vector, GIN index) or by a title
+    substring (trigram index), best match first. The rank reads the stored vector; a count of
+    the result leaves it out."""
     if connection.vendor == "postgresql":
-        vector = SearchVector("title", weight="A", config="english") + SearchVector(
-            *_SEARCHED[1:], weight="B", config="english"
-        )
-        query = SearchQuery(q, search_type="websearch", config="english")
+        query = SearchQuery(q, search_type="websearch", config=CONFIG)
         return (
-            qs.annotate(search=vector, rank=SearchRank(vector, query))
-            .filter(Q(search=query) | Q(title__icontains=q))
+            qs.filter(Q(search=query) | Q(title__icontains=q))
+            .annotate(rank=SearchRank(F("search"), query))
             .order_by("-rank", "-number")
         )
-    match = Q()
-    for name in _SEARCHED:
-        match |= Q(**{f"{name}__icontains": q})
-    return qs.filter(match)
+    return qs.filter(search__contains=q.lower())
 
 
 def workload_decisions(workload: Workload) -> models.QuerySet[DecisionRecord]:

@@ -159,7 +159,7 @@ class TriggerSerializer(StrictSerializer):
 class EvidenceRefSerializer(StrictSerializer):
     """A piece of evidence of the team, by id or by its natural key (what an export writes:
     workload + version for a worksheet, workload + created_at for an assessment, name +
-    created_at for a benchmark run). Validates to
+    created_at for a benchmark run, fine_tuned_model (or created_at) for a fine-tune). Validates to
     the evidence object itself."""
 
     kind = ChoiceField(
@@ -170,6 +170,9 @@ class EvidenceRefSerializer(StrictSerializer):
     name = CharField(required=False, max_length=200, help_text="A benchmark run's name.")
     version = serializers.IntegerField(required=False, min_value=1)
     created_at = serializers.DateTimeField(required=False)
+    fine_tuned_model = CharField(
+        required=False, max_length=300, help_text="The model a fine-tune produced (finetune)."
+    )
     label = CharField(required=False, help_text="Ignored: the label is computed.")
 
     def validate(self, attrs):
@@ -359,10 +362,13 @@ class EvidenceItemSerializer(serializers.Serializer):
 
     kind = ChoiceField(choices=EvidenceKind.choices)
     id = serializers.IntegerField(source="target.pk")
+    # Worksheets and assessments belong to a workload; a benchmark run has a name, a fine-tune
+    # its model.
     workload = CharField(source="ref.workload", required=False)
     name = CharField(source="ref.name", required=False, help_text="A benchmark run's name.")
     version = serializers.IntegerField(source="ref.version", required=False)
     created_at = serializers.DateTimeField(source="ref.created_at", required=False)
+    fine_tuned_model = CharField(source="ref.fine_tuned_model", required=False)
     label = CharField()
 
 

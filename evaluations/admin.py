@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from evaluations.models import Dataset, ModelPrice, Provider
+from evaluations.models import BenchmarkRun, Dataset, ModelPrice, Provider
 from teams.admin import ReadOnlyAdmin
 
 
@@ -31,3 +31,12 @@ class DatasetAdmin(ReadOnlyAdmin):
     list_filter = ("task_kind",)
     search_fields = ("name", "team__slug")
     list_select_related = ("team",)
+
+
+@admin.register(BenchmarkRun)
+class BenchmarkRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "name", "team", "status", "done", "total", "errors", "created_at")
+    list_filter = ("status",)
+    search_fields = ("name", "team__slug")
+    list_select_related = ("team",)
+    exclude = ("item_ids",)

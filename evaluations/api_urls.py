@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.api import benchmarks, datasets, persona_runs, personas, prices, providers
+from evaluations.api import (
+    benchmarks,
+    datasets,
+    finetunes,
+    persona_runs,
+    personas,
+    prices,
+    providers,
+)
 
 urlpatterns = [
     path("prices", prices.PriceListView.as_view(), name="api-price-list"),
@@ -28,6 +36,13 @@ urlpatterns = [
         "benchmarks/<int:pk>/cancel",
         benchmarks.BenchmarkCancelView.as_view(),
         name="api-benchmark-cancel",
+    ),
+    path("finetunes", finetunes.FineTuneListView.as_view(), name="api-finetune-list"),
+    path("finetunes/<int:pk>", finetunes.FineTuneDetailView.as_view(), name="api-finetune-detail"),
+    path(
+        "finetunes/<int:pk>/cancel",
+        finetunes.FineTuneCancelView.as_view(),
+        name="api-finetune-cancel",
     ),
 ]
 

@@ -1,8 +1,9 @@
 """Demo data of the evaluations app (loaded by `manage.py seed_demo`, idempotent): the simulated
-demo endpoint as a provider, a support-ticket classification dataset with splits, and a finished
+demo endpoint as a provider, a support-ticket classification dataset with splits, a finished
 benchmark run on its test split ("few-shot prompt on the base model" vs "fine-tuned model with a
 minimal prompt"), actually executed against the demo endpoint while seeding: the one `make dev`
-runs when it answers, else a private one started for the occasion (same simulated models)."""
+runs when it answers, else a private one started for the occasion (same simulated models), and a
+fine-tune of the demo endpoint's base model on the train split, launched for the worker."""
 
 from __future__ import annotations
 
@@ -234,8 +235,29 @@ def seed_benchmark(team, user, provider: Provider, dataset: Dataset) -> Benchmar
     return run
 
 
+def seed_finetune(team, user, *, provider: Provider, dataset: Dataset):
+    """A fine-tune of the demo endpoint's `demo-prompted` on the tickets' train split, from the
+    few-shot triage prompt shortened to its minimal system prompt; launched, so a running worker
+    finishes it in seconds."""
+    from evaluations.finetune_models import FineTuneJob, SystemPrompt
+    from evaluations.services.finetunes import finetune_create
+    from prompts.selectors import version_lookup
+
+    if FineTuneJob.objects.for_team(team).filter(dataset=dataset).exists():
+        return None
+    version = version_lookup(team=team, slug=FEW_SHOT_PROMPT, label="production")
+    if version is None:  # seed_benchmark creates it; absent if that was removed
+        return None
+    return finetune_create(
+        team=team, dataset=dataset, version=version, provider=provider,
+        base_model="demo-prompted", system_prompt_mode=SystemPrompt.MINIMAL,
+        prompt_ref=f"{FEW_SHOT_PROMPT} v{version.number} (production)", created_by=user,
+    )  # fmt: skip
+
+
 def seed(team, user) -> None:
     provider = seed_provider(team)
     dataset = seed_dataset(team, user)
     seed_benchmark(team, user, provider, dataset)
+    seed_finetune(team, user, provider=provider, dataset=dataset)
     persona_demo.seed(team, user, provider)

@@ -403,6 +403,9 @@ class BenchmarkResult(TeamOwned):
         return not self.error
 
 
+# Fine-tuning jobs live in their own module; imported here so Django registers them.
+from evaluations.finetune_models import FineTuneEvent, FineTuneJob  # noqa: E402, F401
+
 # Persona specs and team attacks live in their own module (SPEC §7.5).
 from evaluations.persona_models import (  # noqa: E402, F401
     BenchmarkTurn,

@@ -232,3 +232,26 @@ def benchmark_item_rows(run, item_ids: list[int], candidates) -> list[dict]:
         for pk in item_ids
         if pk in items
     ]
+
+
+def finetune_candidates(team) -> QuerySet:
+    """Fine-tuned models ready to benchmark: the team's succeeded fine-tunes whose provider
+    still exists, newest first, each with its provider, model and the system prompt it was
+    trained with (the prompt to call it with)."""
+    from evaluations.finetune_models import FineTuneJob, FineTuneStatus
+
+    return (
+        FineTuneJob.objects.for_team(team)
+        .filter(status=FineTuneStatus.SUCCEEDED, provider__isnull=False)
+        .select_related("provider")
+        .only(
+            "fine_tuned_model",
+            "system_prompt",
+            "base_model",
+            "provider__name",
+            "provider__is_simulated",
+            "finished_at",
+            "team_id",
+        )  # fmt: skip
+        .order_by("-finished_at", "-pk")
+    )

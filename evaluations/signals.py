@@ -11,3 +11,6 @@ prices_changed = Signal()
 # kwargs: run (BenchmarkRun). A workload linked to the run re-assesses itself with the measured
 # figures.
 benchmark_finished = Signal()
+
+# A fine-tuning job succeeded (kwargs: job). Its actual training cost and model are known.
+finetune_succeeded = Signal()

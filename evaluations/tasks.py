@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from evaluations.services import benchmarks
+from evaluations.services import benchmarks, finetunes
 
 # A chunk's calls may each wait for timeouts and retries: far longer than the default limits.
 CHUNK_SOFT_TIME_LIMIT = 1800
@@ -19,3 +19,15 @@ def benchmark_chunk(run_id: int, index: int) -> str:
 @shared_task
 def requeue_stale_benchmarks() -> int:
     return benchmarks.benchmark_requeue_stale()
+
+
+@shared_task(acks_late=True)
+def poll_finetune(job_id: int, token: str) -> None:
+    """One step of a fine-tuning job's poller (launch, or poll); it schedules the next itself."""
+    finetunes.finetune_step(job_id=job_id, token=token)
+
+
+@shared_task
+def sweep_finetunes() -> None:
+    """Give a new poller to fine-tuning jobs whose poller died with its worker."""
+    finetunes.finetune_sweep()

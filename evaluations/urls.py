@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations.views import benchmarks, datasets, personas, prices, providers
-from teams.views import coming_later
+from evaluations.views import benchmarks, datasets, finetunes, personas, prices, providers
 
 app_name = "evaluations"
 
@@ -24,11 +23,11 @@ urlpatterns = [
         name="benchmark_export",
     ),
     path("benchmarks/<int:pk>/cancel/", benchmarks.benchmark_cancel, name="benchmark_cancel"),
-    path(
-        "fine-tunes/",
-        coming_later("Fine-tunes", "Fine-tuning jobs arrive in a later release."),
-        name="finetune_list",
-    ),
+    path("fine-tunes/", finetunes.finetune_list, name="finetune_list"),
+    path("fine-tunes/new/", finetunes.finetune_prepare, name="finetune_prepare"),
+    path("fine-tunes/<int:pk>/", finetunes.finetune_detail, name="finetune_detail"),
+    path("fine-tunes/<int:pk>/cancel/", finetunes.finetune_cancel_view, name="finetune_cancel"),
+    path("fine-tunes/<int:pk>/benchmark/", finetunes.finetune_benchmark, name="finetune_benchmark"),
     path("providers/", providers.provider_list, name="provider_list"),
     path("providers/new/", providers.provider_create_view, name="provider_create"),
     path("providers/<int:pk>/edit/", providers.provider_edit, name="provider_edit"),

@@ -98,6 +98,22 @@ class UsageRecordFactory(factory.django.DjangoModelFactory):
     output_tokens = factory.LazyAttribute(lambda r: r.requests * 100)
     model = "gpt-4o-mini"
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Through ingestion's own write, so the daily rollup is kept as a push keeps it.
+        from workloads import usage_ingest
+
+        workload = kwargs.pop("workload")
+        team = kwargs.pop("team")
+        client_id = kwargs.pop("client_id", None)
+        fields = {
+            "approach": "", "model": "", "latency_p50_ms": None, "latency_p99_ms": None,
+            "format_errors": None, "cost_usd": None, **kwargs,
+        }  # fmt: skip
+        row = usage_ingest.UsageRow(workload_id=workload.pk, client_id=client_id, **fields)
+        usage_ingest.store_rows(team_id=team.pk, rows=[row])
+        return model_class.objects.filter(workload=workload).latest("pk")
+
 
 # A decision that can be accepted: options, the fine-tuned one chosen, an approach.
 ACCEPTABLE_DECISION = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 import shlex
 import shutil
@@ -110,6 +111,41 @@ def test_dockerfile_copies_only_what_exists_and_starts_gunicorn():
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
     assert '"config.wsgi:application"' in dockerfile
+    assert '"-c", "config/gunicorn.py"' in dockerfile
+
+
+def test_web_serves_with_the_gunicorn_settings_module():
+    gunicorn = commands_of(SERVICES["web"])[-1][1:]
+    assert gunicorn[gunicorn.index("-c") + 1] == "config/gunicorn.py"
+    assert "--workers" not in gunicorn and "--bind" not in gunicorn  # from the environment
+
+
+def test_gunicorn_settings_come_from_the_environment_and_freeze_the_collector(monkeypatch):
+    import gc
+    import importlib.util
+
+    def load():
+        spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "config/gunicorn.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "12")
+    monkeypatch.setenv("GUNICORN_THREADS", "4")
+    conf = load()
+    assert (conf.workers, conf.timeout, conf.threads, conf.worker_class) == (5, 12, 4, "gthread")
+    assert conf.preload_app is True
+    monkeypatch.delenv("WEB_CONCURRENCY")
+    monkeypatch.delenv("GUNICORN_THREADS")
+    conf = load()
+    assert conf.workers == 2 * os.cpu_count() + 1 and conf.worker_class == "sync"
+    before = gc.get_freeze_count()
+    try:
+        conf.pre_fork(None, None)
+        assert gc.get_freeze_count() > before + 1000
+    finally:
+        gc.unfreeze()
 
 
 # The Dockerfile, replayed -----------------------------------------------------------------------
@@ -244,11 +280,12 @@ def test_the_image_serves_pages_assets_and_the_api_under_gunicorn(image):
         env=env,
     ).stdout.strip()
     gunicorn = web[-1][1:]  # without `exec`
-    gunicorn[gunicorn.index("--bind") + 1] = f"127.0.0.1:{port}"
-    gunicorn[gunicorn.index("--workers") + 1] = "1"
+    # config/gunicorn.py takes the address and the workers from the environment.
+    served = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"}
     server = subprocess.Popen(
-        gunicorn, cwd=app_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+        gunicorn, cwd=app_dir, env=served, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
         smoke.wait_until_up(base)

@@ -219,7 +219,7 @@ class WorksheetForm(forms.Form):
         "checklists missed, what would make you revisit. Required to save.",
     )
 
-    def __init__(self, *args, workloads=(), prompt_versions=(), **kwargs):
+    def __init__(self, *args, workloads=(), prompt_versions=(), typed_workload=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["prompt"].choices = [
             ("", "— type the overhead yourself —"),
@@ -232,6 +232,12 @@ class WorksheetForm(forms.Form):
             ("", "— choose a workload —"),
             *((w.slug, w.name) for w in workloads),
         ]
+        if typed_workload:
+            # `workloads` is then at most the one typed: the choices validate it.
+            field = self.fields["workload"]
+            field.widget = forms.TextInput(attrs={"placeholder": "workload-slug"})
+            field.error_messages["invalid_choice"] = "No workload with slug “%(value)s”."
+            field.help_text = f"Its slug. {field.help_text}"
         for spec in roi.FIELDS:
             self.fields[spec.name] = roi_form_field(spec)
         self.inputs: roi.RoiInputs | None = None

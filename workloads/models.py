@@ -173,6 +173,46 @@ class UsageRecord(TeamOwned):
         return f"{self.workload_id} {self.period_start:%Y-%m-%d %H:%M} {self.requests} requests"
 
 
+class UsageDay(TeamOwned):
+    """The sums of one workload's usage records that began on one UTC day, per approach.
+
+    Maintained by `workloads.usage_ingest` in the transaction that stores the records, from the
+    rows actually inserted (a re-pushed or repeated id adds nothing): for every (workload, day,
+    approach) the figures equal a GROUP BY over `UsageRecord`. Pages and assessments read it
+    wherever daily or monthly sums suffice.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", db_index=False)
+    workload = models.ForeignKey(
+        Workload, on_delete=models.CASCADE, related_name="usage_days", db_index=False
+    )
+    day = models.DateField()  # UTC date of the records' period_start
+    approach = models.CharField(max_length=10, choices=Approach.choices, blank=True)
+    records = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    # Over records that report format errors: their errors and their requests.
+    format_errors = models.BigIntegerField(default=0)
+    format_requests = models.BigIntegerField(default=0)
+    # Over records that report a p99: Σ p99 × requests and Σ requests.
+    p99_weighted = models.FloatField(default=0)
+    p99_requests = models.BigIntegerField(default=0)
+    first_start = models.DateTimeField()  # the earliest period_start of the day's records
+
+    class Meta:
+        ordering = ["workload", "day", "approach"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workload", "day", "approach"], name="usageday_unique_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "day"], name="usageday_team_day")]
+
+    def __str__(self) -> str:
+        return f"{self.workload_id} {self.day} {self.approach or '-'} {self.requests} requests"
+
+
 class Assessment(TeamOwned):
     """One re-assessment of a workload: the observed metrics, the ROI inputs built from them and
     the workload's parameters, the ROI outputs and the recommendation, frozen at that time."""

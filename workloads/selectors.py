@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncDay, TruncMonth
+from django.db.models import Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from evaluations.models import ModelPrice
@@ -26,7 +26,7 @@ from evaluations.pricing import DEFAULT_FT_MULTIPLIER, price_for
 from prompts.selectors import label_static_tokens
 from workloads import formatting, roi
 from workloads.forecast import Forecast, forecast_crossover
-from workloads.models import Assessment, FlagStatus, SwitchFlag, UsageRecord, Workload
+from workloads.models import Assessment, FlagStatus, SwitchFlag, UsageDay, Workload
 from workloads.services.flags import flag_as_dict
 
 CHART_DAYS = 60
@@ -308,25 +308,24 @@ def _or_words(unit: str, value, words: str) -> str:
 # --- the dashboard -----------------------------------------------------------------------------
 
 
-def dashboard_rows(team, *, now: datetime | None = None) -> list[dict]:
-    """Every workload of `team` with its evidence (latest assessment, live flag) and a 30-day
-    sparkline of daily requests, in constant queries whatever the number of workloads."""
+def dashboard_rows(team, workloads: list[Workload], *, now: datetime | None = None) -> list[dict]:
+    """`workloads` of `team` (a page of them) with their evidence (latest assessment, live flag)
+    and a 30-day sparkline of daily requests, in constant queries whatever their number."""
     now = now or timezone.now()
-    workloads = list(Workload.objects.for_team(team))
     evidence = workloads_evidence(team, workloads)
     # Complete UTC days only: today's partial count would read as a sudden drop.
     end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = end - timedelta(days=SPARKLINE_DAYS)
     daily: dict[int, dict[date, int]] = defaultdict(dict)
     usage = (
-        UsageRecord.objects.for_team(team)
-        .filter(period_start__gte=start, period_start__lt=end)
-        .annotate(day=TruncDay("period_start"))
+        UsageDay.objects.for_team(team)
+        .filter(workload__in=[w.pk for w in workloads], day__gte=start.date(), day__lt=end.date())
+        .order_by()
         .values("workload_id", "day")
         .annotate(requests=Sum("requests"))
     )
     for row in usage:
-        daily[row["workload_id"]][_as_date(row["day"])] = row["requests"]
+        daily[row["workload_id"]][row["day"]] = row["requests"]
     days = [(start + timedelta(days=i)).date() for i in range(SPARKLINE_DAYS)]
     rows = []
     for workload in workloads:
@@ -335,23 +334,31 @@ def dashboard_rows(team, *, now: datetime | None = None) -> list[dict]:
             {
                 "workload": workload,
                 "evidence": evidence[workload.pk],
-                "sparkline": _sparkline(days, volumes) if any(volumes) else None,
+                "sparkline": sparkline(volumes) if any(volumes) else None,
             }
         )
     return rows
 
 
-def _sparkline(days: list[date], volumes: list[int]) -> dict:
+SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 140, 36
+
+
+def sparkline(volumes: list[int]) -> dict:
+    """An inline SVG polyline of `volumes` (oldest first), scaled to the box with zero at the
+    bottom: `points`, the box, and the lowest and highest day for its label."""
+    top = max(volumes) or 1
+    step = SPARKLINE_WIDTH / max(len(volumes) - 1, 1)
+    usable = SPARKLINE_HEIGHT - 2  # room for the stroke
+    points = " ".join(
+        f"{i * step:.1f},{SPARKLINE_HEIGHT - 1 - volume / top * usable:.1f}"
+        for i, volume in enumerate(volumes)
+    )
     return {
-        "type": "line",
-        "data": {
-            "labels": [day.isoformat() for day in days],
-            "datasets": [{"data": volumes, "borderWidth": 1.5, "pointRadius": 0, "fill": False}],
-        },
-        "options": {
-            "plugins": {"legend": {"display": False}, "tooltip": {"enabled": False}},
-            "scales": {"x": {"display": False}, "y": {"display": False, "beginAtZero": True}},
-        },
+        "points": points,
+        "width": SPARKLINE_WIDTH,
+        "height": SPARKLINE_HEIGHT,
+        "low": min(volumes),
+        "high": max(volumes),
     }
 
 
@@ -404,8 +411,9 @@ def monthly_volumes(workload: Workload, *, now: datetime) -> list[tuple[date, in
     """Requests per calendar month (UTC) of the last 12 months, oldest first."""
     start = _month_start(now) - timedelta(days=366)
     rows = (
-        UsageRecord.objects.filter(workload=workload, period_start__gte=start)
-        .annotate(month=TruncMonth("period_start"))
+        UsageDay.objects.filter(workload=workload, day__gte=start.date())
+        .annotate(month=TruncMonth("day"))
+        .order_by()
         .values("month")
         .annotate(requests=Sum("requests"))
         .order_by("month")
@@ -416,16 +424,12 @@ def monthly_volumes(workload: Workload, *, now: datetime) -> list[tuple[date, in
 def _forecast(workload, monthly, crossover, *, now) -> Forecast | None:
     # Only complete months: not the current one, nor a first month that usage began mid-way.
     current = _month_start(now).date()
-    first = UsageRecord.objects.filter(workload=workload).order_by("period_start").first()
+    first = UsageDay.objects.filter(workload=workload).aggregate(first=Min("first_start"))["first"]
     complete = [
         (month, volume)
         for month, volume in monthly
         if month < current
-        and not (
-            first
-            and month == _month_start(first.period_start).date()
-            and not _at_month_start(first.period_start)
-        )
+        and not (first and month == _month_start(first).date() and not _at_month_start(first))
     ]
     return forecast_crossover(complete, crossover)
 
@@ -434,17 +438,15 @@ def _daily_series(workload: Workload, *, now: datetime) -> list[dict]:
     start = (now - timedelta(days=CHART_DAYS - 1)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    with_p99 = Q(latency_p99_ms__isnull=False)
-    with_errors = Q(format_errors__isnull=False)
     rows = (
-        UsageRecord.objects.filter(workload=workload, period_start__gte=start)
-        .annotate(day=TruncDay("period_start"))
+        UsageDay.objects.filter(workload=workload, day__gte=start.date())
+        .order_by()
         .values("day")
         .annotate(
-            p99_weighted=Sum(F("latency_p99_ms") * F("requests"), filter=with_p99),
-            p99_requests=Sum("requests", filter=with_p99),
+            p99_weighted=Sum("p99_weighted"),
+            p99_requests=Sum("p99_requests"),
             errors=Sum("format_errors"),
-            error_requests=Sum("requests", filter=with_errors),
+            error_requests=Sum("format_requests"),
         )
         .order_by("day")
     )

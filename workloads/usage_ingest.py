@@ -29,7 +29,7 @@ from django.utils import timezone
 from pydantic import BeforeValidator, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from workloads.models import UsageRecord
+from workloads.models import UsageDay, UsageRecord
 
 MAX_RECORDS = 5_000
 MAX_PERIOD = timedelta(days=31)
@@ -341,16 +341,72 @@ def _store_postgresql(team_id: int, rows: list[UsageRow]) -> Counter:
         )
         with cursor.cursor.copy(f"COPY usage_stage ({columns}) FROM STDIN") as copy:
             copy.write(_copy_text(team_id, rows, timezone.now()))
+        # One statement: the rows actually inserted (not those the unique constraint refused)
+        # feed the daily rollup, so a re-push never counts twice.
         cursor.execute(
             f"WITH added AS (INSERT INTO {table} ({columns}) "  # noqa: S608
             f"SELECT {columns} FROM usage_stage "
-            f"ON CONFLICT (team_id, client_id) DO NOTHING RETURNING workload_id) "
+            f"ON CONFLICT (team_id, client_id) DO NOTHING RETURNING {_ROLLUP_SOURCE}), "
+            f"rolled AS ({_rollup_upsert('added')}) "
             f"SELECT workload_id, count(*) FROM added GROUP BY workload_id"
         )
         found = Counter(dict(cursor.fetchall()))
         # Empty for the next push on this connection (a rollback empties it too).
         cursor.execute("DELETE FROM usage_stage")
     return found
+
+
+# --- the daily rollup (workloads.models.UsageDay) ------------------------------------------------
+
+_ROLLUP_SOURCE = (
+    "team_id, workload_id, period_start, approach, requests, input_tokens, output_tokens, "
+    "format_errors, latency_p99_ms"
+)
+_ROLLUP_COLUMNS = (
+    "team_id", "workload_id", "day", "approach", "records", "requests", "input_tokens",
+    "output_tokens", "format_errors", "format_requests", "p99_weighted", "p99_requests",
+    "first_start",
+)  # fmt: skip
+_ROLLUP_ADDED = _ROLLUP_COLUMNS[4:-1]
+
+
+def _rollup_upsert(source: str) -> str:
+    """SQL adding the sums of `source`'s rows (UsageRecord columns) to the daily rollup."""
+    table = UsageDay._meta.db_table
+    day = (
+        "(period_start AT TIME ZONE 'UTC')::date"
+        if connection.vendor == "postgresql"
+        else "date(period_start)"
+    )
+    with_errors = "format_errors IS NOT NULL"
+    with_p99 = "latency_p99_ms IS NOT NULL"
+    updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in _ROLLUP_ADDED)
+    return (
+        f"INSERT INTO {table} ({', '.join(_ROLLUP_COLUMNS)}) "  # noqa: S608 - fixed names
+        f"SELECT team_id, workload_id, {day}, approach, count(*), sum(requests), "
+        f"sum(input_tokens), sum(output_tokens), "
+        f"coalesce(sum(CASE WHEN {with_errors} THEN format_errors END), 0), "
+        f"coalesce(sum(CASE WHEN {with_errors} THEN requests END), 0), "
+        f"coalesce(sum(CASE WHEN {with_p99} THEN latency_p99_ms * requests END), 0), "
+        f"coalesce(sum(CASE WHEN {with_p99} THEN requests END), 0), min(period_start) "
+        f"FROM {source} WHERE true GROUP BY team_id, workload_id, {day}, approach "
+        f"ORDER BY workload_id, {day}, approach "
+        f"ON CONFLICT (workload_id, day, approach) DO UPDATE SET {updates}, "
+        f"first_start = CASE WHEN excluded.first_start < {table}.first_start "
+        f"THEN excluded.first_start ELSE {table}.first_start END"
+    )
+
+
+def rollup_rebuild(*, team_id: int | None = None) -> None:
+    """Recompute the daily rollup from the stored records (all teams, or one): for data loaded
+    around ingestion, e.g. by a bulk COPY. Ingestion keeps it exact by itself."""
+    table = UsageRecord._meta.db_table
+    where = "" if team_id is None else f"WHERE team_id = {int(team_id)}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {UsageDay._meta.db_table} {where}"  # noqa: S608 - fixed names
+        )
+        cursor.execute(_rollup_upsert(f"(SELECT * FROM {table} {where}) AS records"))
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -393,6 +449,8 @@ def _store_generic(team_id: int, rows: list[UsageRow]) -> Counter:
     received_at = adapt_dt(timezone.now())
     found: Counter = Counter()
     with connection.cursor() as cursor:
+        # The rows actually inserted are staged by id to feed the daily rollup.
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS usage_added (id integer PRIMARY KEY)")
         for offset in range(0, len(rows), _SQLITE_CHUNK):
             chunk = rows[offset : offset + _SQLITE_CHUNK]
             params: list = []
@@ -409,10 +467,17 @@ def _store_generic(team_id: int, rows: list[UsageRow]) -> Counter:
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
                 + ", ".join([placeholders] * len(chunk))
-                + " ON CONFLICT (team_id, client_id) DO NOTHING RETURNING workload_id",
+                + " ON CONFLICT (team_id, client_id) DO NOTHING RETURNING id, workload_id",
                 params,
             )
-            found.update(workload_id for (workload_id,) in cursor.fetchall())
+            inserted = cursor.fetchall()
+            found.update(workload_id for _id, workload_id in inserted)
+            cursor.executemany(
+                "INSERT INTO usage_added (id) VALUES (%s)", [(pk,) for pk, _ in inserted]
+            )
+        added = f"(SELECT * FROM {table} WHERE id IN (SELECT id FROM usage_added)) AS added"  # noqa: S608
+        cursor.execute(_rollup_upsert(added))
+        cursor.execute("DELETE FROM usage_added")
     return found
 
 

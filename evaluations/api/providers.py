@@ -176,12 +176,15 @@ class ProviderDetailView(ProviderAPIView):
         return Response(ProviderSerializer(provider).data)
 
     @extend_schema(
-        summary="Delete a provider",
+        summary="Delete a provider (refused while benchmark runs use it)",
         tags=["providers"],
-        responses={204: None, **error_responses(401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def delete(self, request, pk: int):
-        provider_delete(provider=self.get_object())
+        try:
+            provider_delete(provider=self.get_object())
+        except DjangoValidationError as exc:
+            raise service_error(exc) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, ProtectedError
 
 from evaluations.dataset_files import assign_splits, content_hash, text_hash
 from evaluations.models import Dataset, DatasetItem, Split
@@ -98,4 +98,12 @@ def dataset_split(*, dataset: Dataset, ratios: Mapping[str, Decimal], seed: int)
 
 
 def dataset_delete(*, dataset: Dataset) -> None:
-    dataset.delete()
+    """Delete a dataset and its items; refused (ValidationError) while benchmark runs use
+    it: their per-call rows point at its items."""
+    try:
+        with transaction.atomic():
+            dataset.delete()
+    except ProtectedError:
+        raise ValidationError(
+            f"{dataset.name} is used by benchmark runs: it stays while they do."
+        ) from None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -119,7 +120,15 @@ def provider_update(
 
 
 def provider_delete(*, provider: Provider) -> None:
-    provider.delete()
+    """Delete a provider; refused (ValidationError) while benchmark runs cite it: a run keeps
+    the provider it measured."""
+    try:
+        with transaction.atomic():
+            provider.delete()
+    except ProtectedError:
+        raise ValidationError(
+            f"{provider.name} is used by benchmark runs: it stays while they do."
+        ) from None
 
 
 class ProviderUnusable(Exception):

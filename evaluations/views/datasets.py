@@ -159,6 +159,10 @@ def dataset_split_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def dataset_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = _dataset(request, pk)
-    dataset_delete(dataset=dataset)
+    try:
+        dataset_delete(dataset=dataset)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("evaluations:dataset_detail", request.team.slug, dataset.pk)
     messages.success(request, f"Dataset {dataset.name} deleted.")
     return redirect("evaluations:dataset_list", request.team.slug)

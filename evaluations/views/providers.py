@@ -78,7 +78,11 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def provider_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     provider = get_object_or_404(Provider.objects.for_team(request.team), pk=pk)
-    provider_delete(provider=provider)
+    try:
+        provider_delete(provider=provider)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("evaluations:provider_list", team_slug=request.team.slug)
     messages.success(request, f"Provider {provider.name} deleted.")
     return redirect("evaluations:provider_list", team_slug=request.team.slug)
 

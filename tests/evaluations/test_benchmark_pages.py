@@ -119,3 +119,18 @@ def test_the_list_reads_in_constant_queries(admin_client, team, user, demo_llm_s
         start(team, sc)
     with django_assert_max_num_queries(12):
         assert admin_client.get(url(team)).content.decode().count("badge-queued") == 5
+
+
+def test_a_provider_or_dataset_used_by_a_run_is_not_deleted(
+    admin_client, team, user, demo_llm_server, api_client_factory
+):
+    sc = scenario(team, user, demo_llm_server, items=2)
+    start(team, sc)
+    api = api_client_factory(team, "evaluations:read", "evaluations:write")
+    refused = api.delete(f"/api/v1/providers/{sc.provider.pk}")
+    assert refused.status_code == 400
+    assert "used by benchmark runs" in refused.json()["errors"][0]["message"]
+    page = admin_client.post(f"/t/{team.slug}/datasets/{sc.dataset.pk}/delete/", follow=True)
+    assert "used by benchmark runs" in page.content.decode()
+    sc.provider.refresh_from_db()
+    sc.dataset.refresh_from_db()  # both still there

@@ -156,7 +156,8 @@ def test_requests_are_coalesced_until_the_task_starts(team, django_capture_on_co
     workload = WorkloadFactory(team=team, slug="support-bot", planned=True)
     enqueued = []
     monkeypatch.setattr(
-        "workloads.tasks.assess_workload.apply_async", lambda args, **kw: enqueued.append(args)
+        "workloads.tasks.assess_workloads.apply_async",
+        lambda args, **kw: enqueued.extend((pk, args[1]) for pk in args[0]),
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert assessments.assessment_request(workload=workload, reason="parameters") is True
@@ -173,7 +174,8 @@ def test_sweep_picks_up_usage_newer_than_the_latest_assessment_and_stale_claims(
 ):
     enqueued = []
     monkeypatch.setattr(
-        "workloads.tasks.assess_workload.apply_async", lambda args, **kw: enqueued.append(args)
+        "workloads.tasks.assess_workloads.apply_async",
+        lambda args, **kw: enqueued.extend((pk, args[1]) for pk in args[0]),
     )
     fresh = WorkloadFactory(team=team, slug="fresh", planned=True)
     changed = WorkloadFactory(team=team, slug="changed", planned=True)

@@ -49,8 +49,10 @@ def test_dashboard_shows_every_workload_with_recommendation_flag_and_volume(admi
     assert "planned figures · not assessed yet" in text  # the quiet one
     assert ">3,000<" in text  # the assessment's requests over the trailing 30 days
     assert ">1,000<" in text  # the quiet one's planned monthly requests
-    assert 'data-chart="spark-classifier-data"' in text
-    assert 'id="spark-classifier-data" type="application/json"' in text
+    # The sparkline is inline SVG: no chart data, no script.
+    label = "Daily requests of Classifier over the last 30 full days: from 0 to 1,000"
+    assert f'aria-label="{label}"' in text
+    assert "<polyline points=" in text and "spark-classifier-data" not in text
     assert "1 workload flagged" in text
 
 
@@ -146,3 +148,34 @@ def test_pushed_usage_raises_a_flag_through_a_real_worker(live_server, team, tok
     assert flags, "no flag within 30 s:\n" + "".join(live_worker.output[-30:])
     assert (flags[0]["workload"], flags[0]["from_approach"]) == ("support-bot", "prompt")
     assert any("format error rate 12% exceeds" in reason for reason in flags[0]["reasons"])
+
+
+def test_the_sparkline_scales_daily_requests_into_its_box():
+    from workloads.selectors import SPARKLINE_HEIGHT, SPARKLINE_WIDTH, sparkline
+
+    spark = sparkline([0, 50, 100])
+    points = [tuple(map(float, p.split(","))) for p in spark["points"].split()]
+    assert [x for x, _ in points] == [0, SPARKLINE_WIDTH / 2, SPARKLINE_WIDTH]
+    bottom, top = SPARKLINE_HEIGHT - 1, 1
+    assert [y for _, y in points] == [bottom, (bottom + top) / 2, top]
+    assert (spark["low"], spark["high"]) == (0, 100)
+
+
+def test_the_dashboard_pages_its_workloads_and_counts_every_open_flag(admin_client, team):
+    from workloads.models import Workload
+    from workloads.views.dashboard import PAGE_SIZE
+
+    flagged_workload(team, "zz-flagged")  # sorts last: on the last page
+    Workload.objects.bulk_create(
+        Workload(team=team, slug=f"w-{i:03d}", name=f"W {i:03d}", model="gpt-4o-mini")
+        for i in range(PAGE_SIZE)
+    )
+    first = admin_client.get("/t/acme/").content.decode()
+    assert f"{PAGE_SIZE + 1} workloads" in first
+    assert first.count("<tr data-workload=") == PAGE_SIZE
+    assert "Zz flagged" not in first
+    assert "1 workload flagged" in first  # counted over every page
+    assert 'href="?page=2" rel="next"' in first
+    second = admin_client.get("/t/acme/?page=2").content.decode()
+    assert second.count("<tr data-workload=") == 1 and "Zz flagged" in second
+    assert admin_client.get("/t/acme/?page=99").status_code == 200  # the last page

@@ -57,7 +57,8 @@ def test_moving_production_re_assesses_the_linked_workload_with_the_new_count(
     workload, template = linked
     enqueued = []
     monkeypatch.setattr(
-        "workloads.tasks.assess_workload.apply_async", lambda args, **kw: enqueued.append(args)
+        "workloads.tasks.assess_workloads.apply_async",
+        lambda args, **kw: enqueued.extend((pk, args[1]) for pk in args[0]),
     )
     with django_capture_on_commit_callbacks(execute=True):
         prompt_services.prompt_label_move(
@@ -76,7 +77,8 @@ def test_moving_another_label_re_assesses_nothing(
     _, template = linked
     enqueued = []
     monkeypatch.setattr(
-        "workloads.tasks.assess_workload.apply_async", lambda args, **kw: enqueued.append(args)
+        "workloads.tasks.assess_workloads.apply_async",
+        lambda args, **kw: enqueued.extend((pk, args[1]) for pk in args[0]),
     )
     with django_capture_on_commit_callbacks(execute=True):
         prompt_services.prompt_label_move(

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 def enqueued(monkeypatch):
     calls: list[tuple] = []
     monkeypatch.setattr(
-        "workloads.tasks.assess_workload.apply_async", lambda args, **kw: calls.append(args)
+        "workloads.tasks.assess_workloads.apply_async",
+        lambda args, **kw: calls.extend((pk, args[1]) for pk in args[0]),
     )
     return calls
 

@@ -294,8 +294,8 @@ def test_storing_usage_marks_the_workload_and_enqueues_one_assessment_after_comm
 ):
     enqueued = []
     monkeypatch.setattr(
-        "workloads.tasks.assess_workload.apply_async",
-        lambda args, **kwargs: enqueued.append(args),
+        "workloads.tasks.assess_workloads.apply_async",
+        lambda args, **kwargs: enqueued.extend((pk, args[1]) for pk in args[0]),
     )
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         pusher({"records": [record(id=f"r-{i}") for i in range(20)]})
@@ -311,8 +311,8 @@ def test_many_pushes_while_an_assessment_is_pending_enqueue_once(
 ):
     enqueued = []
     monkeypatch.setattr(
-        "workloads.tasks.assess_workload.apply_async",
-        lambda args, **kwargs: enqueued.append(args),
+        "workloads.tasks.assess_workloads.apply_async",
+        lambda args, **kwargs: enqueued.extend((pk, args[1]) for pk in args[0]),
     )
     with django_capture_on_commit_callbacks(execute=True):
         for i in range(100):

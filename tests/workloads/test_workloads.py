@@ -132,13 +132,13 @@ def test_workload_list_shows_planned_figures_in_constant_queries(
     url = reverse("workloads:workload_list", args=[team.slug])
     admin_client.get(url)
     make(team)
-    # session, user, membership, workloads, latest assessments, live flags, prices (for the
-    # workloads not assessed yet), the team switcher
-    with django_assert_num_queries(8):
+    # session, user, membership, the count of workloads, a page of them, latest assessments,
+    # live flags, prices (for the workloads not assessed yet), the team switcher
+    with django_assert_num_queries(9):
         admin_client.get(url)
     for n in range(5):
         make(team, slug=f"w{n}", name=f"Workload {n}")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = admin_client.get(url)
     text = response.content.decode()
     assert "$101.25" in text and "$127.50" in text  # seed 000 at table prices

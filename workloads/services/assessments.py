@@ -15,20 +15,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
-from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.expressions import RowRange
 from django.utils import timezone
 
+from evaluations.models import ModelPrice
 from evaluations.persona_selectors import persona_evidence
 from evaluations.selectors import benchmark_measurements
 from teams.models import Team
 from workloads import roi
-from workloads.models import Approach, Assessment, UsageRecord, Workload
+from workloads.models import Approach, Assessment, UsageDay, UsageRecord, Workload
 from workloads.selectors import workload_roi_data
 from workloads.services.flags import flag_sync, flags_release_held
 from workloads.signals import workload_assessed
@@ -76,44 +77,77 @@ def assessments_request(
     """Claim and enqueue re-assessments; returns the ids this call enqueued.
 
     With `usage_changed`, also stamps `usage_changed_at` (which the sweep compares with the
-    latest assessment).
+    latest assessment). One statement claims every workload; after commit, one task per batch
+    of `BATCH` claimed workloads is published.
     """
     ids = sorted(set(workload_ids))
     if not ids:
         return []
-    now = timezone.now()
-    workloads = Workload.objects.filter(pk__in=ids)
-    if usage_changed:
-        workloads.update(usage_changed_at=now)
-    claimed = _claim(ids, now)
-    for workload_id in claimed:
-        transaction.on_commit(partial(_enqueue, workload_id, reason))
+    claimed = _claim(ids, timezone.now(), usage_changed=usage_changed)
+    _enqueue_after_commit(claimed, reason)
     return claimed
 
 
-def _claim(ids: list[int], now: datetime) -> list[int]:
-    with transaction.atomic():
-        claimed = list(
-            Workload.objects.select_for_update()
-            .filter(pk__in=ids, assessment_requested_at__isnull=True)
-            .values_list("pk", flat=True)
+def _claim(ids: list[int], now: datetime, *, usage_changed: bool) -> list[int]:
+    """Set the claim marker of those of `ids` without one (and `usage_changed_at` of all, if
+    asked), in one UPDATE; returns the ids this call claimed.
+
+    Rows are locked in id order, so concurrent claims over overlapping sets cannot deadlock; a
+    claim waiting on another reads the marker as that one left it.
+    """
+    if connection.vendor != "postgresql":
+        return _claim_generic(ids, now, usage_changed=usage_changed)
+    table = Workload._meta.db_table
+    stamp = "usage_changed_at = %s, " if usage_changed else ""
+    params = [now] if usage_changed else []
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS w SET {stamp}"  # noqa: S608 - fixed names, placeholders only
+            f"assessment_requested_at = COALESCE(w.assessment_requested_at, %s) "
+            f"FROM (SELECT id, assessment_requested_at AS was FROM {table} "
+            f"WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE) AS locked "
+            f"WHERE w.id = locked.id RETURNING w.id, locked.was IS NULL",
+            [*params, now, *ids],
         )
+        return sorted(pk for pk, claimed in cursor.fetchall() if claimed)
+
+
+def _claim_generic(ids: list[int], now: datetime, *, usage_changed: bool) -> list[int]:
+    # SQLite (development) serializes writers; its RETURNING cannot read the old marker.
+    with transaction.atomic():
+        workloads = Workload.objects.filter(pk__in=ids)
+        claimed = sorted(
+            workloads.filter(assessment_requested_at__isnull=True).values_list("pk", flat=True)
+        )
+        if usage_changed:
+            workloads.update(usage_changed_at=now)
         Workload.objects.filter(pk__in=claimed).update(assessment_requested_at=now)
     return claimed
 
 
-def _enqueue(workload_id: int, reason: str) -> None:
-    from workloads.tasks import assess_workload
+# Workloads per published task: a push touching 1,000 workloads publishes 10 messages.
+BATCH = 100
+
+
+def _enqueue_after_commit(ids: list[int], reason: str) -> None:
+    for offset in range(0, len(ids), BATCH):
+        transaction.on_commit(partial(_enqueue, ids[offset : offset + BATCH], reason))
+
+
+def _enqueue(workload_ids: list[int], reason: str) -> None:
+    from workloads.tasks import assess_workloads
 
     try:
         # No publish retries: a request must not hang on a dead broker; the sweep catches up.
-        assess_workload.apply_async((workload_id, reason), retry=False)
+        assess_workloads.apply_async((workload_ids, reason), retry=False)
     except Exception:  # noqa: BLE001 - any broker failure is handled the same way
         logger.warning(
-            "Could not enqueue the re-assessment of workload %s (%s); the periodic sweep will "
-            "run it.",
-            workload_id,
+            "Could not enqueue the re-assessment of %s workload(s) (%s, first %s); the periodic "
+            "sweep will run them.",
+            len(workload_ids),
             reason,
+            workload_ids[0],
             exc_info=True,
         )
 
@@ -121,27 +155,38 @@ def _enqueue(workload_id: int, reason: str) -> None:
 def assessment_sweep(*, now: datetime | None = None) -> list[int]:
     """Re-enqueue what was missed: stale claims, and usage newer than the latest assessment.
 
-    Also raises flags that the no-flapping rule held back once their quiet period is over.
+    The due workloads are claimed (or stale claims taken over) by one UPDATE … RETURNING, then
+    enqueued in batches after commit. Also raises flags that the no-flapping rule held back
+    once their quiet period is over.
     """
     now = now or timezone.now()
+    stale = now - STALE_CLAIM
     latest = Assessment.objects.filter(workload=OuterRef("pk")).order_by("-created_at")
-    due = Workload.objects.annotate(assessed_at=Subquery(latest.values("created_at")[:1])).filter(
-        Q(assessment_requested_at__lt=now - STALE_CLAIM)
-        | Q(usage_changed_at__isnull=False, assessed_at__isnull=True)
-        | Q(usage_changed_at__gt=F("assessed_at"))
+    due = (
+        Workload.objects.annotate(assessed_at=Subquery(latest.values("created_at")[:1]))
+        .filter(
+            Q(assessment_requested_at__lt=stale)
+            | Q(assessment_requested_at__isnull=True)
+            & (
+                Q(usage_changed_at__isnull=False, assessed_at__isnull=True)
+                | Q(usage_changed_at__gt=F("assessed_at"))
+            )
+        )
+        .order_by()
+        .values("pk")
     )
-    ids = []
-    with transaction.atomic():
-        for workload_id in due.values_list("pk", flat=True):
-            # Re-claim (or take over a stale claim) so coalescing keeps working.
-            updated = Workload.objects.filter(
-                Q(assessment_requested_at__isnull=True)
-                | Q(assessment_requested_at__lt=now - STALE_CLAIM),
-                pk=workload_id,
-            ).update(assessment_requested_at=now)
-            if updated:
-                ids.append(workload_id)
-                transaction.on_commit(partial(_enqueue, workload_id, Assessment.Reason.SWEEP))
+    due_sql, due_params = due.query.sql_with_params()
+    table = Workload._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The outer condition is checked again on rows another claim changed meanwhile.
+        cursor.execute(
+            f"UPDATE {table} SET assessment_requested_at = %s "  # noqa: S608 - fixed names
+            f"WHERE id IN ({due_sql}) AND (assessment_requested_at IS NULL "
+            f"OR assessment_requested_at < %s) RETURNING id",
+            [now, *due_params, stale],
+        )
+        ids = sorted(pk for (pk,) in cursor.fetchall())
+        _enqueue_after_commit(ids, Assessment.Reason.SWEEP)
     flags_release_held(now=now)
     return ids
 
@@ -151,15 +196,30 @@ def assessment_sweep(*, now: datetime | None = None) -> list[int]:
 
 def assessment_run(*, workload_id: int, reason: str) -> Assessment | None:
     """The task's service: release the claim, then evaluate with everything stored so far."""
-    Workload.objects.filter(pk=workload_id).update(assessment_requested_at=None)
-    workload = Workload.objects.select_related("team").filter(pk=workload_id).first()
-    if workload is None:
-        return None  # deleted since it was enqueued
-    return assessment_create(workload=workload, reason=reason)
+    found = assessments_run(workload_ids=[workload_id], reason=reason)
+    return found[0] if found else None
+
+
+def assessments_run(*, workload_ids: list[int], reason: str) -> list[Assessment]:
+    """A batch task's service: release the claims of `workload_ids` in one UPDATE, then assess
+    each workload that still exists, reading each team's price table once."""
+    Workload.objects.filter(pk__in=workload_ids).update(assessment_requested_at=None)
+    workloads = Workload.objects.select_related("team").filter(pk__in=workload_ids).order_by("pk")
+    price_rows: dict[int, list] = {}
+    done = []
+    for workload in workloads:
+        if workload.team_id not in price_rows:
+            price_rows[workload.team_id] = list(ModelPrice.objects.for_team(workload.team))
+        done.append(
+            assessment_create(
+                workload=workload, reason=reason, price_rows=price_rows[workload.team_id]
+            )
+        )
+    return done
 
 
 def assessment_create(
-    *, workload: Workload, reason: str, now: datetime | None = None
+    *, workload: Workload, reason: str, now: datetime | None = None, price_rows=None
 ) -> Assessment:
     """Evaluate `workload` now: observe usage, run the ROI engine, store the assessment, then
     raise or resolve its switch flag and announce it (`workload_assessed`: the decisions app
@@ -171,7 +231,7 @@ def assessment_create(
         observed["benchmark"] = measured
     # Consistency and robustness as a persona run measured them (SPEC §7.5), or None.
     observed["persona"] = persona_evidence(workload.pk)
-    data = live_roi_data(workload, observed)
+    data = live_roi_data(workload, observed, price_rows=price_rows)
     assessment = Assessment(
         team_id=workload.team_id,
         workload=workload,
@@ -191,11 +251,25 @@ def assessment_create(
         assessment.outputs = result.as_dict()
         assessment.recommendation = result.recommendation
     with transaction.atomic():
+        _commit_without_waiting()
         assessment.save()
         flag_sync(assessment=assessment)
         if assessment.recommendation:
             workload_assessed.send(sender=Assessment, assessment=assessment)
     return assessment
+
+
+def _commit_without_waiting() -> None:
+    """Let this transaction's commit return before it reaches the disk (PostgreSQL).
+
+    An assessment is derived data: if a crash loses the last ones, the workload's usage is newer
+    than its latest assessment again and the sweep makes them anew. Not waiting for the flush
+    is most of what a sweep over thousands of workloads would otherwise spend.
+    """
+    # Only for a transaction of its own: never loosen the commit of a caller's transaction.
+    if connection.vendor == "postgresql" and not connection.savepoint_ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def observe_usage(workload: Workload, *, now: datetime) -> dict:
@@ -214,31 +288,43 @@ def observe_usage(workload: Workload, *, now: datetime) -> dict:
     start = now - WINDOW
     records = UsageRecord.objects.filter(workload=workload)
     unmarked_is_prompt = workload.current_approach == Approach.PROMPT
-    prompt_q = (
+    # Whole UTC days inside the window come from the daily rollup; the records that began in
+    # the partial days at either end, and those straddling the window start, are read raw.
+    first_day = _next_midnight(start)
+    last_day = _midnight(now)
+    if first_day >= last_day:
+        first_day = last_day = start
+    days = UsageDay.objects.filter(
+        workload=workload, day__gte=first_day.date(), day__lt=last_day.date()
+    )
+    prompt_days = (
         Q(approach=Approach.PROMPT) | Q(approach="")
         if unmarked_is_prompt
         else Q(approach=Approach.PROMPT)
     )
     # Aggregate aliases must not shadow field names, hence the "sum_" prefix.
-    inside = records.filter(period_start__gte=start, period_start__lt=now).aggregate(
-        sum_records=Count("pk"),
+    inside = days.aggregate(
+        sum_records=Sum("records"),
         sum_requests=Sum("requests"),
         sum_input_tokens=Sum("input_tokens"),
         sum_output_tokens=Sum("output_tokens"),
-        sum_prompt_requests=Sum("requests", filter=prompt_q),
-        sum_prompt_input_tokens=Sum("input_tokens", filter=prompt_q),
+        sum_prompt_requests=Sum("requests", filter=prompt_days),
+        sum_prompt_input_tokens=Sum("input_tokens", filter=prompt_days),
         sum_format_errors=Sum("format_errors"),
-        sum_format_requests=Sum("requests", filter=Q(format_errors__isnull=False)),
+        sum_format_requests=Sum("format_requests"),
     )
     totals = {key.removeprefix("sum_"): Decimal(value or 0) for key, value in inside.items()}
-    straddling = records.filter(
-        period_start__lt=start, period_end__gt=start, period_start__gte=start - _MAX_PERIOD
+    edges = records.filter(
+        Q(period_start__gte=start, period_start__lt=first_day)
+        | Q(period_start__gte=last_day, period_start__lt=now)
+        | Q(period_start__lt=start, period_end__gt=start, period_start__gte=start - _MAX_PERIOD)
     ).values_list(
         "period_start", "period_end", "requests", "input_tokens", "output_tokens", "approach",
         "format_errors",
     )  # fmt: skip
-    for p_start, p_end, requests, input_tokens, output_tokens, approach, errors in straddling:
-        share = Decimal((p_end - start) / (p_end - p_start))
+    for p_start, p_end, requests, input_tokens, output_tokens, approach, errors in edges:
+        # A record straddling the window start counts pro rata by time.
+        share = Decimal((p_end - start) / (p_end - p_start)) if p_start < start else Decimal(1)
         totals["records"] += 1
         totals["requests"] += requests * share
         totals["input_tokens"] += input_tokens * share
@@ -262,6 +348,15 @@ def observe_usage(workload: Workload, *, now: datetime) -> dict:
         "latency_p99_ms": _weighted_p99(records.filter(period_end__gt=start, period_start__lt=now)),
         "format_error_rate": _ratio(totals["format_errors"], totals["format_requests"], places=6),
     }
+
+
+def _midnight(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _next_midnight(moment: datetime) -> datetime:
+    midnight = _midnight(moment)
+    return midnight if midnight == moment else midnight + timedelta(days=1)
 
 
 def _weighted_p99(records) -> float | None:

@@ -168,6 +168,20 @@ def _update(workload: Workload, changes: dict, *, actor, source: Worksheet | Non
     return workload
 
 
+def workload_record_finetune(*, workload: Workload, fine_tuned_model: str,
+                             training_cost: Decimal | None) -> Workload:  # fmt: skip
+    """A fine-tune of this workload succeeded: its model becomes the workload's fine-tuned
+    model and its actual training cost (trained tokens × price) replaces the estimate, so the
+    next assessment prices the model that exists."""
+    parameters = dict(workload.parameters)
+    if training_cost is not None:
+        # A given cost wins over the estimate from examples × tokens × epochs × price.
+        parameters["training_cost"] = float(training_cost)
+    return _update(
+        workload, {"ft_model": fine_tuned_model, "parameters": parameters}, actor=None, source=None
+    )
+
+
 def workload_apply_worksheet(*, worksheet: Worksheet, actor=None) -> Workload:
     """Make a saved worksheet's inputs its workload's parameters (and its policy the workload's
     policy), recording the version they came from; the workload is then re-assessed.

@@ -12,6 +12,9 @@ from teams.scoping import team_view
 from workloads.forms import FlagFilterForm
 from workloads.models import FlagStatus, SwitchFlag, Workload
 from workloads.services import flags as flag_services
+from workloads.views.paging import page_of
+
+PAGE_SIZE = 50
 
 
 @team_view
@@ -26,8 +29,11 @@ def flag_list(request: HttpRequest) -> HttpResponse:
         flags = flags.filter(status=status)
     if workload:
         flags = flags.filter(workload__slug=workload)
+    page, query = page_of(request, flags.order_by("-created_at", "-id"), PAGE_SIZE)
     context = {
-        "flags": flags[:200],
+        "flags": page.object_list,
+        "page": page,
+        "query": query,
         "filters": filters,
         "status": status,
         "workload": workload,

@@ -21,7 +21,10 @@ from workloads.services.workloads import (
     workload_create,
     workload_update,
 )
+from workloads.views.paging import page_of
 from workloads.views.roi_display import input_text, live_results, results_context
+
+PAGE_SIZE = 50
 
 # The sections of a workload page: (url name, tab, title).
 TABS = (
@@ -38,14 +41,17 @@ def _priced_models(rows) -> list[str]:
 
 @team_view
 def workload_list(request: HttpRequest) -> HttpResponse:
-    workloads = list(
+    workloads = (
         Workload.objects.for_team(request.team)
         .select_related("team")  # the price lookup reads workload.team
         .annotate(worksheet_count=Count("worksheets"), latest_version=Max("worksheets__version"))
+        .order_by("name", "pk")
     )
-    evidence = selectors.workloads_evidence(request.team, workloads)
-    rows = [{"workload": w, "evidence": evidence[w.pk]} for w in workloads]
-    return render(request, "workloads/workloads/list.html", {"rows": rows})
+    page, query = page_of(request, workloads, PAGE_SIZE)
+    evidence = selectors.workloads_evidence(request.team, list(page.object_list))
+    rows = [{"workload": w, "evidence": evidence[w.pk]} for w in page.object_list]
+    context = {"rows": rows, "page": page, "query": query}
+    return render(request, "workloads/workloads/list.html", context)
 
 
 @team_view

@@ -33,6 +33,8 @@ from workloads.views.roi_display import (
 )
 
 PAGE_SIZE = 50
+# A team with more workloads than this picks a worksheet's workload by typing its slug.
+PICKER_OPTIONS = 100
 FT_PRICES = ("ft_input_price_per_1m", "ft_output_price_per_1m")
 
 
@@ -58,7 +60,12 @@ def worksheet_list(request: HttpRequest) -> HttpResponse:
 @team_view
 def worksheet_new(request: HttpRequest) -> HttpResponse:
     team = request.team
-    workloads = list(Workload.objects.for_team(team))
+    workloads = list(Workload.objects.for_team(team)[: PICKER_OPTIONS + 1])
+    typed = len(workloads) > PICKER_OPTIONS
+    if typed:
+        # Too many to list: the workload is typed by slug, and only that one is read.
+        wanted = (request.POST if request.method == "POST" else request.GET).get("workload", "")
+        workloads = list(Workload.objects.for_team(team).filter(slug=wanted.strip()))
     price_rows = list(ModelPrice.objects.for_team(team))
     versions = list(recent_versions(team=team))
     filled: list[str] = []
@@ -66,7 +73,9 @@ def worksheet_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         data = request.POST.copy()
         filled = fill_prices(data, team, price_rows) + fill_prompt(data, versions)
-        form = WorksheetForm(data, workloads=workloads, prompt_versions=versions)
+        form = WorksheetForm(
+            data, workloads=workloads, prompt_versions=versions, typed_workload=typed
+        )
         form.is_valid()
         if not request.htmx and data.get("action") == "save" and form.check_saveable():
             workload = next(w for w in workloads if w.slug == data["workload"])
@@ -91,7 +100,9 @@ def worksheet_new(request: HttpRequest) -> HttpResponse:
         inputs = form.inputs
     else:
         initial, source = _prefill(request, team, workloads, price_rows)
-        form = WorksheetForm(initial=initial, workloads=workloads, prompt_versions=versions)
+        form = WorksheetForm(
+            initial=initial, workloads=workloads, prompt_versions=versions, typed_workload=typed
+        )
         inputs = _parse_or_none(initial)
     problems = _problems(form) if request.method == "POST" else []
     context = {

@@ -1,0 +1,94 @@
+"""Lists that grow with the team: paged, with the same number of queries whatever their length,
+and the worksheet's workload picked by slug once there are too many to list."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from workloads.models import FlagStatus, SwitchFlag, Workload
+from workloads.views import flags as flag_views
+from workloads.views import workloads as workload_views
+from workloads.views import worksheets as worksheet_views
+
+pytestmark = pytest.mark.django_db
+
+
+def _workloads(team, count: int, start: int = 0) -> list[Workload]:
+    Workload.objects.bulk_create(
+        Workload(
+            team=team,
+            slug=f"w-{i:04d}",
+            name=f"W {i:04d}",
+            model="gpt-4o-mini",
+            parameters={"monthly_requests": 1000, "user_tokens": 50, "output_tokens": 100},
+        )
+        for i in range(start, start + count)
+    )
+    return list(Workload.objects.for_team(team).order_by("slug"))
+
+
+def _flags(team, workloads) -> None:
+    SwitchFlag.objects.bulk_create(
+        SwitchFlag(
+            team=team, workload=w, from_approach="prompt", to_approach="fine-tune",
+            status=FlagStatus.OPEN, reasons=["Switch", "Cheaper", "Faster"],
+        )
+        for w in workloads
+    )  # fmt: skip
+
+
+def _get(client, path):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode(), len(queries)
+
+
+def test_the_workload_list_pages_with_constant_queries(admin_client, team):
+    _workloads(team, 3)
+    _, few = _get(admin_client, "/t/acme/workloads/")
+    _workloads(team, workload_views.PAGE_SIZE + 7, start=3)
+    text, many = _get(admin_client, "/t/acme/workloads/")
+    assert many == few
+    assert text.count("<tr data-workload=") == workload_views.PAGE_SIZE
+    last, _ = _get(admin_client, "/t/acme/workloads/?page=2")
+    assert last.count("<tr data-workload=") == 10
+    assert 'data-workload="w-0059"' in last
+
+
+def test_every_open_flag_is_reachable_a_page_at_a_time(admin_client, team):
+    _flags(team, _workloads(team, 2))
+    _, few = _get(admin_client, "/t/acme/flags/?status=open")
+    _flags(team, _workloads(team, flag_views.PAGE_SIZE * 2, start=2)[2:])
+    total = flag_views.PAGE_SIZE * 2 + 2
+    seen = set()
+    for page in (1, 2, 3):
+        text, queries = _get(admin_client, f"/t/acme/flags/?status=open&page={page}")
+        assert queries == few
+        seen |= {line for line in text.splitlines() if "/flags/" in line and "<th" in line}
+    assert len(seen) == total
+    assert 'href="?status=open&amp;page=2"' in _get(admin_client, "/t/acme/flags/?status=open")[0]
+
+
+def test_few_workloads_are_listed_in_the_worksheet_picker(admin_client, team):
+    _workloads(team, 3)
+    text, _ = _get(admin_client, "/t/acme/worksheets/new/")
+    assert '<option value="w-0002">W 0002</option>' in text
+
+
+def test_many_workloads_are_picked_by_slug(admin_client, team):
+    _workloads(team, worksheet_views.PICKER_OPTIONS + 1)
+    text, few = _get(admin_client, "/t/acme/worksheets/new/?workload=w-0042")
+    assert '<option value="w-0041"' not in text
+    assert 'name="workload" value="w-0042"' in text
+    assert "Prefilled from the workload W 0042" in text
+    _workloads(team, 300, start=worksheet_views.PICKER_OPTIONS + 1)
+    _, many = _get(admin_client, "/t/acme/worksheets/new/?workload=w-0042")
+    assert many == few
+    # A slug that is not the team's is refused like any unknown choice.
+    response = admin_client.post(
+        "/t/acme/worksheets/new/", {"workload": "nope", "action": "save", "justification": "x"}
+    )
+    assert "No workload with slug “nope”" in response.content.decode()
