@@ -39,7 +39,7 @@ def test_a_ten_thousand_character_word_wraps_instead_of_widening_pages(
         assert page.evaluate(PAGE_WIDTH) <= 1440, path
 
 
-def test_every_page_reachable_from_the_dashboard_fits_a_390_px_phone(
+def test_every_page_reachable_from_the_dashboard_fits_a_phone_and_a_laptop(
     live_server, page: Page, settings
 ):
     log_in_as_demo(page, live_server, settings)
@@ -54,6 +54,11 @@ def test_every_page_reachable_from_the_dashboard_fits_a_390_px_phone(
         width = page.evaluate(PAGE_WIDTH)
         if width > 390:
             too_wide[url.removeprefix(live_server.url)] = width
+        page.set_viewport_size({"width": 1280, "height": 844})  # and on a laptop
+        width = page.evaluate(PAGE_WIDTH)
+        if width > 1280:
+            too_wide[url.removeprefix(live_server.url)] = width
+        page.set_viewport_size({"width": 390, "height": 844})
         for href in page.eval_on_selector_all("a[href^='/t/demo/']", LINKS):
             link = live_server.url + href.split("#")[0]
             if link not in seen and link not in todo and not NOT_PAGES.search(href):
