@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Max, QuerySet
 
+from evaluations.models import BenchmarkRun, BenchmarkStatus
 from evaluations.persona_models import PersonaSpec, PersonaVersion
 
 
@@ -26,8 +27,6 @@ def persona_evidence(workload_id: int) -> dict | None:
     workload, per candidate approach: `{run, name, approaches: {APPROACH: {label, consistency,
     robustness}}}`; None when no such run exists. Consistency is the long-conversation column
     (where prompted personas drift); robustness the overall share of attacks held."""
-    from evaluations.models import BenchmarkRun, BenchmarkStatus
-
     run = (
         BenchmarkRun.objects.filter(
             workload_id=workload_id, status=BenchmarkStatus.FINISHED, persona__isnull=False

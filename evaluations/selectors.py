@@ -11,6 +11,7 @@ from evaluations.models import (
     BenchmarkCandidate,
     BenchmarkResult,
     BenchmarkRun,
+    BenchmarkStatus,
     Dataset,
     DatasetItem,
     Split,
@@ -182,7 +183,7 @@ def benchmark_measurements(*, workload_id: int, since) -> dict | None:
     it, else 1 − JSON validity, else None."""
     run = (
         BenchmarkRun.objects.filter(
-            workload_id=workload_id, status="finished", finished_at__gte=since
+            workload_id=workload_id, status=BenchmarkStatus.FINISHED, finished_at__gte=since
         )
         .only("pk", "name", "summary", "finished_at")
         .order_by("-finished_at", "-pk")
