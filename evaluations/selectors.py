@@ -180,23 +180,39 @@ def benchmark_measurements(*, workload_id: int, since) -> dict | None:
     """What the latest finished run linked to a workload measured, if it finished after `since`:
     `{benchmark, name, candidate, approach, finished_at, latency_p99_ms, format_error_rate,
     cost_per_request}`. The format error rate is 1 − JSON-schema validity when the run scored
-    it, else 1 − JSON validity, else None."""
-    run = (
+    it, else 1 − JSON validity, else None. A run whose candidate answered no call measured
+    nothing: the run before it counts."""
+    runs = (
         BenchmarkRun.objects.filter(
             workload_id=workload_id, status=BenchmarkStatus.FINISHED, finished_at__gte=since
         )
         .only("pk", "name", "summary", "finished_at")
+        .prefetch_related(
+            Prefetch("candidates", BenchmarkCandidate.objects.only("run", "label", "approach"))
+        )
         .order_by("-finished_at", "-pk")
-        .first()
     )
-    if run is None or not run.summary.get("candidates"):
+    for run in runs[:MEASURED_RUNS]:
+        measured = _measured(run)
+        if measured is not None:
+            return measured
+    return None
+
+
+MEASURED_RUNS = 10  # how far back a workload's evidence looks past runs that measured nothing
+
+
+def _measured(run: BenchmarkRun) -> dict | None:
+    summaries = run.summary.get("candidates")
+    if not summaries:
         return None
-    approaches = dict(run.candidates.values_list("label", "approach"))
-    summaries = run.summary["candidates"]
+    approaches = {c.label: c.approach for c in run.candidates.all()}
     chosen = next(
         (c for kind in _PROMPTED for c in summaries if approaches.get(c["label"]) == kind),
         summaries[0],
     )
+    if chosen["latency_ms"]["p99"] is None:  # every call of the candidate failed
+        return None
     scores = chosen.get("scores") or {}
     adherence = scores.get("json_schema_valid") or scores.get("json_valid")
     return {

@@ -110,3 +110,26 @@ def test_a_decision_cites_a_benchmark_run(team, user, demo_llm_server):
     )
     assert ref.is_valid(), ref.errors
     assert ref.validated_data == run
+
+
+@pytest.mark.django_db
+def test_a_run_whose_candidate_answered_nothing_leaves_the_earlier_runs_figures(
+    team, user, demo_llm_server
+):
+    workload = WorkloadFactory(team=team, planned=True, slug="triage")
+    sc = scenario(team, user, demo_llm_server, items=2)
+    measured, failed = (start(team, sc, workload_id=workload.pk) for _ in range(2))
+    answered = {"candidates": [{"label": "demo-prompted", "latency_ms": {"p99": 321.0},
+                                "scores": {}, "cost_per_request": 0.1}], "best": {}}  # fmt: skip
+    nothing = {"candidates": [{"label": "demo-prompted", "latency_ms": {"p99": None},
+                               "scores": {}, "cost_per_request": None}], "best": {}}  # fmt: skip
+    now = timezone.now()
+    BenchmarkRun.objects.filter(pk=measured.pk).update(
+        status="finished", summary=answered, finished_at=now - timedelta(hours=1)
+    )
+    BenchmarkRun.objects.filter(pk=failed.pk).update(
+        status="finished", summary=nothing, finished_at=now
+    )
+    assessment = assessments.assessment_create(workload=workload, reason=Assessment.Reason.MANUAL)
+    assert assessment.observed["benchmark"]["benchmark"] == measured.pk
+    assert assessment.inputs["latency_p99_ms"] == 321.0
