@@ -15,7 +15,9 @@ never skipped.
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
@@ -199,17 +201,33 @@ def macro_f1(pairs: Iterable[tuple[str | None, str | None]]) -> float:
     (None) is a miss for its expected label and a false positive for none. A label's F1 is 0
     when it has no true positive (no division by zero).
     """
-    pairs = [(want, got) for want, got in pairs if want is not None]
-    if not pairs:
+    return macro_f1_of_counts(Counter(pairs))
+
+
+def macro_f1_of_counts(counts: Mapping[tuple[str | None, str | None], int]) -> float:
+    """`macro_f1` of pairs given as (expected, predicted) → how many times (the bootstrap's
+    statistic: a resample is drawn as counts)."""
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    labels: set[str] = set()
+    for (want, got), times in counts.items():
+        if want is None or not times:
+            continue
+        labels.add(want)
+        if got is not None:
+            labels.add(got)
+        if want == got:
+            tp[want] += times
+        else:
+            fn[want] += times
+            if got is not None:
+                fp[got] += times
+    if not labels:
         raise ValueError("macro-F1 of no labelled pairs")
-    labels = {want for want, _ in pairs} | {got for _, got in pairs if got is not None}
-    scores = []
-    for label in sorted(labels):
-        tp = sum(1 for want, got in pairs if want == label and got == label)
-        fp = sum(1 for want, got in pairs if want != label and got == label)
-        fn = sum(1 for want, got in pairs if want == label and got != label)
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(scores) / len(scores)
+    scores = [2 * tp[label] / (2 * tp[label] + fp[label] + fn[label]) if tp[label] else 0.0
+              for label in labels]  # fmt: skip
+    return math.fsum(scores) / len(scores)
 
 
 def mean_score(values: Sequence[float | None]) -> float | None:

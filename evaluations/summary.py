@@ -51,10 +51,12 @@ def _scores(answered: list[Call], scorers: Sequence[str], *, seed: int, resample
         if name in PAIR_SCORERS:
             pairs = [(c.expected_label, c.predicted_label) for c in answered
                      if c.expected_label is not None]  # fmt: skip
-            scores[name] = _estimate(pairs, scoring.macro_f1, seed=seed, resamples=resamples)
+            scores[name] = _estimate(
+                pairs, scoring.macro_f1_of_counts, seed=seed, resamples=resamples
+            )
         else:
             values = [v for c in answered if (v := c.scores.get(name)) is not None]
-            scores[name] = _estimate(values, stats.mean, seed=seed, resamples=resamples)
+            scores[name] = _estimate(values, stats.mean_of_counts, seed=seed, resamples=resamples)
     return scores
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from evaluations.scoring import macro_f1
+from evaluations.scoring import macro_f1, macro_f1_of_counts
 from evaluations.stats import bootstrap, latency_percentiles, mean, percentile
 
 # numpy's "linear" method: position (n - 1)·q/100 between the sorted values, interpolated.
@@ -72,7 +72,7 @@ def test_bootstrap_is_reproducible_with_its_seed():
 
 def test_bootstrap_resamples_pairs_for_macro_f1():
     pairs = [("a", "a"), ("a", "b"), ("b", "b"), ("b", "b"), ("c", None), ("c", "c")] * 10
-    estimate = bootstrap(pairs, macro_f1, resamples=500, seed=1)
+    estimate = bootstrap(pairs, macro_f1_of_counts, resamples=500, seed=1)
     assert estimate.value == pytest.approx(macro_f1(pairs))
     assert 0 <= estimate.ci_low <= estimate.value <= estimate.ci_high <= 1
     assert estimate.n == 60
@@ -85,3 +85,21 @@ def test_mean_and_bootstrap_refuse_no_values():
         bootstrap([])
     with pytest.raises(ValueError):
         bootstrap([1.0], confidence=1.0)
+
+
+def test_bootstrap_of_many_distinct_values_matches_the_normal_approximation():
+    # 400 distinct values (each resample drawn item by item, not as counts): mean 0.5,
+    # standard deviation √((n² − 1) / 12) / n of the uniform grid.
+    values = [(i + 0.5) / 400 for i in range(400)]
+    sd = math.sqrt((400**2 - 1) / 12) / 400
+    half_width = 1.959964 * sd / math.sqrt(400)  # ≈ 0.0283
+    estimate = bootstrap(values, resamples=4000, seed=5)
+    assert estimate.value == pytest.approx(0.5)
+    assert estimate.ci_low == pytest.approx(0.5 - half_width, abs=0.006)
+    assert estimate.ci_high == pytest.approx(0.5 + half_width, abs=0.006)
+
+
+def test_macro_f1_of_counts_is_macro_f1_of_the_repeated_pairs():
+    counts = {("a", "a"): 3, ("a", "b"): 2, ("b", "b"): 4, ("c", None): 1, (None, "a"): 5}
+    pairs = [pair for pair, times in counts.items() for _ in range(times)]
+    assert macro_f1_of_counts(counts) == pytest.approx(macro_f1(pairs))

@@ -47,9 +47,9 @@ def test_macro_f1_comes_from_the_label_pairs_with_a_seeded_interval():
     again = summarize(["a"], calls, ["macro_f1"], seed=7)["candidates"][0]["scores"]["macro_f1"]
     assert again == first
     assert first["ci_low"] <= first["value"] <= first["ci_high"]
-    from evaluations.scoring import macro_f1
+    from evaluations.scoring import macro_f1_of_counts
 
-    assert first["ci_low"] == stats.bootstrap(pairs, macro_f1, seed=7).ci_low
+    assert first["ci_low"] == stats.bootstrap(pairs, macro_f1_of_counts, seed=7).ci_low
 
 
 def test_best_per_metric_prefers_higher_scores_and_lower_costs_and_names_ties():
