@@ -77,7 +77,8 @@ def _resampler[T: Hashable](items: Sequence[T], rng: random.Random):
         for value, weight in distinct:
             if not left:
                 break
-            times = left if weight == weight_left else rng.binomialvariate(left, weight / weight_left)
+            last = weight == weight_left
+            times = left if last else rng.binomialvariate(left, weight / weight_left)
             weight_left -= weight
             left -= times
             if times:
