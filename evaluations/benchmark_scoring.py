@@ -1,8 +1,10 @@
 """The scorers a benchmark run applies to one call's output (pure: no Django).
 
 A run's scorers are `{"name": …, settings}` dicts (`needle`/`ignore_case` for `contains`,
-`pattern` for `regex`); `score_call` returns each per-call value plus the (expected, predicted)
-labels that macro-F1 is recomputed from.
+`pattern` for `regex`, `judge`/`criteria` for `llm_judge`); `Scorer.score` returns each per-call
+value plus the (expected, predicted) labels that macro-F1 is recomputed from. `llm_judge` reads
+the judge's answer (its call is made by the runner, `evaluations.runner.Judge`): its grade on
+1-5 as 0..1, or None when the judge failed or gave no grade (the output is then not scored).
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ class Scorer:
         check = scoring.schema_validator(output_schema) if output_schema is not None else None
         return cls(specs=list(specs), label_field=label_field, schema_check=check)
 
-    def _one(self, spec: Mapping[str, Any], output: str, expected: Any) -> float | None:
+    def _one(
+        self, spec: Mapping[str, Any], output: str, expected: Any, verdict: str | None
+    ) -> float | None:
         name = spec["name"]
         if name == scoring.EXACT_MATCH:
             return scoring.exact_match(output, expected)
@@ -53,10 +57,13 @@ class Scorer:
             )
         if name == scoring.REGEX:
             return scoring.regex(output, _compiled(spec["pattern"]))
+        if name == scoring.LLM_JUDGE:
+            return None if verdict is None else scoring.judge_grade(verdict)
         raise ValueError(f"unknown scorer {name!r}")
 
-    def score(self, output: str, expected: Any) -> CallScore:
-        scores = {spec["name"]: self._one(spec, output, expected) for spec in self.specs}
+    def score(self, output: str, expected: Any, verdict: str | None = None) -> CallScore:
+        """The call's scores; `verdict` is the judge's answer (for `llm_judge`)."""
+        scores = {spec["name"]: self._one(spec, output, expected, verdict) for spec in self.specs}
         labelled = any(s["name"] in (scoring.ACCURACY, scoring.MACRO_F1) for s in self.specs)
         if not labelled:
             return CallScore(scores, None, None)

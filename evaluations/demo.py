@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from evaluations import llm_client, persona_demo
 from evaluations.demo_llm import DemoConfig, serve_in_thread
+from evaluations.demo_llm.profiles import PROFILES
 from evaluations.models import BenchmarkRun, Dataset, Provider, TaskKind
 from evaluations.services.benchmarks import (
     CandidateSpec,
@@ -90,9 +91,13 @@ def demo_llm_base_url() -> str:
 def seed_provider(team) -> Provider:
     provider = Provider.objects.for_team(team).filter(name=DEMO_PROVIDER).first()
     if provider is None:
-        return provider_create(
+        provider = provider_create(
             team=team, name=DEMO_PROVIDER, base_url=demo_llm_base_url(), is_simulated=True
         )
+        # What a connection test would list (the endpoint may not be running yet).
+        provider.available_models = list(PROFILES)
+        Provider.objects.filter(pk=provider.pk).update(available_models=provider.available_models)
+        return provider
     if provider.base_url != demo_llm_base_url():  # `make dev` was started on another port
         Provider.objects.filter(pk=provider.pk).update(base_url=demo_llm_base_url())
     return provider

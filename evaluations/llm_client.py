@@ -50,6 +50,8 @@ class ChatResult:
     latency_ms: float  # wall time of the call, retries included
     model: str
     error: ChatError | None = None
+    # What a judge model answered about this result, when the caller asked for a grade.
+    verdict: ChatResult | None = None
 
     @property
     def ok(self) -> bool:

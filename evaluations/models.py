@@ -92,6 +92,13 @@ class Provider(TeamOwned):
         return self.name
 
     @property
+    def display_name(self) -> str:
+        """The name, saying once that a simulated endpoint is simulated."""
+        if self.is_simulated and "simulated" not in self.name.lower():
+            return f"{self.name} (simulated)"
+        return self.name
+
+    @property
     def api_key_source(self) -> str:
         """`stored`, `environment` or `none` — what may be said about the key."""
         if self.api_key_ciphertext:
@@ -365,7 +372,8 @@ class BenchmarkResult(TeamOwned):
 
     `scores` holds each per-call scorer's value (1.0, 0.0, or null when it cannot score);
     macro-F1 is recomputed from `expected_label`/`predicted_label`. A failed call has `error`
-    set and no scores: it counts in the error rate, not in the scores.
+    set and no scores: it counts in the error rate, not in the scores. With an `llm_judge`
+    scorer, `judge_output` is what the judge answered about the output (or why it could not).
     """
 
     run = models.ForeignKey(BenchmarkRun, on_delete=models.CASCADE, related_name="results")
@@ -384,6 +392,7 @@ class BenchmarkResult(TeamOwned):
     cost = models.DecimalField(max_digits=14, decimal_places=10, null=True, blank=True)
     error = models.TextField(blank=True)
     error_kind = models.CharField(max_length=30, blank=True)
+    judge_output = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

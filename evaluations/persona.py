@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+from evaluations import scoring
 from evaluations.stats import DEFAULT_SEED, bootstrap
 
 IN_PERSONA_THRESHOLD = 0.75
@@ -372,7 +372,7 @@ def leak_check(
 
 # LLM-as-judge -----------------------------------------------------------------------------------
 
-JUDGE_SCALE = (1, 5)
+JUDGE_SCALE = scoring.JUDGE_SCALE
 
 
 def rules_description(rules: PersonaRules) -> str:
@@ -401,25 +401,9 @@ def judge_messages(rules: PersonaRules, response: str, user_message: str = "") -
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-_SCORE_RE = re.compile(r"score\W{0,3}(\d+(?:\.\d+)?)", re.IGNORECASE)
-
-
 def parse_judge_score(text: str) -> float | None:
     """The judge's grade mapped to 0..1, or None when the answer holds no grade on the scale."""
-    low, high = JUDGE_SCALE
-    value: Any = None
-    try:
-        parsed = json.loads(text)
-        if isinstance(parsed, dict):
-            value = parsed.get("score")
-    except ValueError:
-        match = _SCORE_RE.search(text)
-        value = float(match.group(1)) if match else None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if not low <= value <= high:
-        return None
-    return (value - low) / (high - low)
+    return scoring.judge_grade(text, JUDGE_SCALE)
 
 
 # Aggregation ------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def team_providers(team) -> list[playground.Provider]:
     return [
         playground.Provider(
             id=str(provider.pk),
-            name=f"{provider.name}{' (simulated)' if provider.is_simulated else ''}",
+            name=provider.display_name,
             call=functools.partial(_call, provider),
             models=tuple(provider.available_models),
         )

@@ -5,7 +5,9 @@ through the same `AsyncOpenAI` client (building a client per call costs 40-50 ms
 `concurrency` in flight. The client retries 429, 5xx and timeouts with backoff, honouring
 `Retry-After` (`evaluations.llm_client`). Finished calls are handed to `flush` in batches so
 that progress is visible while the chunk runs and a killed worker loses at most one batch;
-`should_stop` (checked at each flush) ends the chunk early when the run was cancelled.
+`should_stop` (checked at each flush) ends the chunk early when the run was cancelled. A call
+with a `judge` is followed, when it answered, by the judge's call grading its output (inside the
+same concurrency slot); its answer is the result's `verdict`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import openai
@@ -22,6 +24,16 @@ from evaluations import conversations, llm_client
 
 FLUSH_EVERY = 50  # calls
 FLUSH_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Judge:
+    """Who grades a call's output: a model on one of the shared clients, asked
+    `messages(output)`."""
+
+    client: Hashable
+    model: str
+    messages: Callable[[str], Sequence[Mapping[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,7 @@ class PlannedCall:
     # A conversation: `messages` are the candidate's prefix, these the user turns, played one
     # after the other with the candidate's replies threaded back (evaluations.conversations).
     turns: Sequence[str] | None = None
+    judge: Judge | None = None
 
 
 async def make(call: PlannedCall, client: openai.AsyncOpenAI) -> llm_client.ChatResult:
@@ -43,6 +56,21 @@ async def make(call: PlannedCall, client: openai.AsyncOpenAI) -> llm_client.Chat
             client, model=call.model, prefix=call.messages, turns=call.turns, params=call.params
         )
     return await llm_client.achat(client, model=call.model, messages=call.messages, **call.params)
+
+
+async def judged(
+    call: PlannedCall, clients: Mapping[Hashable, openai.AsyncOpenAI]
+) -> llm_client.ChatResult:
+    """`make(call)`, then, when it answered and the call has a judge, the judge's grading."""
+    result = await make(call, clients[call.client])
+    if call.judge is None or not result.ok:
+        return result
+    judge = call.judge
+    verdict = await llm_client.achat(
+        clients[judge.client], model=judge.model, messages=judge.messages(result.text),
+        temperature=0,
+    )  # fmt: skip
+    return replace(result, verdict=verdict)
 
 
 Flush = Callable[[list[tuple[Hashable, llm_client.ChatResult]]], Awaitable[bool]]
@@ -80,7 +108,7 @@ async def run_calls(
         async with semaphore:
             if stop.is_set():
                 return
-            result = await make(call, clients[call.client])
+            result = await judged(call, clients)
         pending.append((call.key, result))
         await drain()
 

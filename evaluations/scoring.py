@@ -34,7 +34,9 @@ JSON_VALID = "json_valid"
 JSON_SCHEMA_VALID = "json_schema_valid"
 CONTAINS = "contains"
 REGEX = "regex"
-SCORERS = (EXACT_MATCH, ACCURACY, MACRO_F1, JSON_VALID, JSON_SCHEMA_VALID, CONTAINS, REGEX)
+LLM_JUDGE = "llm_judge"
+SCORERS = (EXACT_MATCH, ACCURACY, MACRO_F1, JSON_VALID, JSON_SCHEMA_VALID, CONTAINS, REGEX,
+           LLM_JUDGE)  # fmt: skip
 
 _MISSING = object()
 
@@ -228,6 +230,53 @@ def macro_f1_of_counts(counts: Mapping[tuple[str | None, str | None], int]) -> f
     scores = [2 * tp[label] / (2 * tp[label] + fp[label] + fn[label]) if tp[label] else 0.0
               for label in labels]  # fmt: skip
     return math.fsum(scores) / len(scores)
+
+
+# LLM-as-judge: another model grades each output on a 1-5 scale against criteria --------------
+
+JUDGE_SCALE = (1, 5)
+DEFAULT_JUDGE_CRITERIA = (
+    "Is the answer correct and complete for the request? When an expected answer is given, "
+    "an answer that means the same is correct, whatever its wording or format."
+)
+JUDGE_INSTRUCTIONS = "You grade an assistant's answer to a request against the criteria below."
+
+
+def judge_messages(
+    *, criteria: str, request: str, expected: Any, output: str
+) -> list[dict[str, str]]:
+    """The chat request asking a judge model to grade one output (answered as JSON)."""
+    low, high = JUDGE_SCALE
+    system = (
+        f"{JUDGE_INSTRUCTIONS} Answer with JSON only: "
+        f'{{"score": {low}-{high}, "reason": "..."}}, where {high} means the answer fully '
+        f"meets the criteria and {low} that it does not meet them at all.\n\n"
+        f"Criteria: {criteria or DEFAULT_JUDGE_CRITERIA}"
+    )
+    parts = [f"Request:\n{request}"]
+    if expected is not None:
+        shown = expected if isinstance(expected, str) else json.dumps(expected, sort_keys=True)
+        parts.append(f"Expected answer:\n{shown}")
+    parts.append(f"Answer to grade:\n{output}")
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
+
+
+_GRADE_RE = re.compile(r"score\W{0,3}(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def judge_grade(text: str, scale: tuple[int, int] = JUDGE_SCALE) -> float | None:
+    """A judge's grade mapped from `scale` to 0..1: the `score` of a JSON object, or a
+    "score: N" in prose; None when the answer holds no grade on the scale."""
+    low, high = scale
+    parsed = _parsed(text)
+    if isinstance(parsed, dict):
+        value = parsed.get("score")
+    else:
+        match = _GRADE_RE.search(text)
+        value = float(match.group(1)) if match else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        return None
+    return (value - low) / (high - low)
 
 
 def mean_score(values: Sequence[float | None]) -> float | None:

@@ -87,9 +87,21 @@ class ScorerInputSerializer(ClosedSerializer):
     needle = CharField(required=False, max_length=1000, help_text="For contains.")
     ignore_case = BooleanField(required=False, help_text="For contains.")
     pattern = CharField(required=False, max_length=1000, help_text="For regex (re.search).")
+    judge = CharField(
+        required=False, max_length=100,
+        help_text="For llm_judge: the label of the candidate that grades.",
+    )  # fmt: skip
+    criteria = CharField(
+        required=False, max_length=4000,
+        help_text="For llm_judge: what the judge grades (a default otherwise).",
+    )  # fmt: skip
 
     def validate(self, attrs: dict) -> dict:
         name = attrs["name"]
+        if name == scoring.LLM_JUDGE and not attrs.get("judge"):
+            raise serializers.ValidationError(
+                {"judge": ["llm_judge needs the label of the candidate that grades."]}
+            )
         if name == scoring.CONTAINS and not attrs.get("needle"):
             raise serializers.ValidationError({"needle": ["contains needs a needle."]})
         if name == scoring.REGEX:
@@ -98,14 +110,17 @@ class ScorerInputSerializer(ClosedSerializer):
             problem = scoring.regex_error(attrs["pattern"])
             if problem:
                 raise serializers.ValidationError({"pattern": [problem]})
-        extra = {"needle", "ignore_case", "pattern"} - _SETTINGS.get(name, set())
+        extra = {"needle", "ignore_case", "pattern", "judge", "criteria"} - _SETTINGS.get(
+            name, set()
+        )
         given = sorted(extra & set(attrs))
         if given:
             raise serializers.ValidationError({given[0]: [f"{name} takes no {given[0]}."]})
         return attrs
 
 
-_SETTINGS = {scoring.CONTAINS: {"needle", "ignore_case"}, scoring.REGEX: {"pattern"}}
+_SETTINGS = {scoring.CONTAINS: {"needle", "ignore_case"}, scoring.REGEX: {"pattern"},
+             scoring.LLM_JUDGE: {"judge", "criteria"}}  # fmt: skip
 
 
 _SCORER_OBJECT = {
@@ -117,6 +132,10 @@ _SCORER_OBJECT = {
         "ignore_case": {"type": "boolean", "description": "For contains."},
         "pattern": {"type": "string", "minLength": 1, "maxLength": 1000,
                     "description": "For regex (re.search)."},
+        "judge": {"type": "string", "minLength": 1, "maxLength": 100,
+                  "description": "For llm_judge: the label of the candidate that grades."},
+        "criteria": {"type": "string", "minLength": 1, "maxLength": 4000,
+                     "description": "For llm_judge: what the judge grades."},
     },
     "required": ["name"],
     "additionalProperties": False,
@@ -177,6 +196,16 @@ class BenchmarkCreateSerializer(ClosedSerializer):
         if len(set(names)) != len(names):
             raise serializers.ValidationError("Each scorer at most once.")
         return value
+
+    def validate(self, attrs: dict) -> dict:
+        judge = next((s for s in attrs["scorers"] if s["name"] == scoring.LLM_JUDGE), None)
+        labels = [candidate["label"] for candidate in attrs["candidates"]]
+        if judge is not None and judge["judge"] not in labels:
+            raise serializers.ValidationError({"scorers": [
+                f"llm_judge: the judge must be one of the run's candidates "
+                f"({', '.join(labels)}); got {judge['judge']!r}."
+            ]})  # fmt: skip
+        return attrs
 
     def validate_workload(self, value: str | None):
         if value is None:
@@ -321,7 +350,7 @@ class ResultSerializer(serializers.ModelSerializer):
         model = BenchmarkResult
         fields = ["id", "item", "item_position", "candidate", "output", "scores",
                   "expected_label", "predicted_label", "latency_ms", "tokens", "cost", "error",
-                  "error_kind"]  # fmt: skip
+                  "error_kind", "judge_output"]  # fmt: skip
 
     @extend_schema_field(
         inline_serializer(

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from evaluations.scoring import JUDGE_INSTRUCTIONS
 from prompts.tokens import content_text
 
 OWNER = "crossover-simulated"
@@ -297,6 +298,30 @@ def _judge_reply(system: str, user: str) -> Reply:
     return Reply(json.dumps({"score": score, "reason": reason}), "json")
 
 
+ANSWER_JUDGE_RE = re.compile(r"^" + re.escape(JUDGE_INSTRUCTIONS))
+_SECTION_RE = re.compile(r"^(Request|Expected answer|Answer to grade):\n", re.MULTILINE)
+
+
+def _answer_judge_reply(user: str) -> Reply:
+    """A simulated grader of answers: with an expected answer, 5 when the answer contains it
+    (ignoring case) and 1 otherwise; without one, 4 for an answer that is JSON and 2 otherwise."""
+    parts = _SECTION_RE.split(user)
+    sections = dict(zip(parts[1::2], (p.strip() for p in parts[2::2]), strict=False))
+    answer = sections.get("Answer to grade", "")
+    expected = sections.get("Expected answer")
+    if expected is not None:
+        found = expected.lower() in answer.lower()
+        score, reason = (5, "the answer gives the expected one") if found else (
+            1, "the expected answer is not in it")  # fmt: skip
+    else:
+        try:
+            json.loads(answer)
+            score, reason = 4, "a well-formed JSON answer"
+        except ValueError:
+            score, reason = 2, "not a JSON answer"
+    return Reply(json.dumps({"score": score, "reason": reason}), "json")
+
+
 def respond(
     profile: Profile,
     messages: Sequence[Mapping],
@@ -313,6 +338,8 @@ def respond(
     user = _last_user_text(messages)
     if JUDGE_RE.search(system):
         return _judge_reply(system, user)
+    if ANSWER_JUDGE_RE.search(system):
+        return _answer_judge_reply(user)
     attack = attack_kind(user)
     if attack and profile.yields_to_override:
         return _yield_to_attack(attack, system, user)

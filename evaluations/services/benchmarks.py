@@ -28,7 +28,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from evaluations import llm_client, runner
+from evaluations import llm_client, runner, scoring
 from evaluations.benchmark_scoring import Scorer
 from evaluations.models import (
     BENCHMARK_ACTIVE,
@@ -54,6 +54,7 @@ from prompts import content as prompt_content
 from prompts import playground, selectors
 from prompts.models import PromptVersion
 from prompts.rendering import TemplateInvalid
+from prompts.tokens import content_text
 from teams.models import Team, WebhookEvent
 from teams.services import webhook_emit
 
@@ -114,6 +115,8 @@ def benchmark_run_start(
     runs the chunks itself, as the demo data does). Raises ValidationError naming the field
     (a prompt that does not resolve, an empty split, a schema scorer without a schema)."""
     versions = [_resolve(team, spec, i) for i, spec in enumerate(candidates)]
+    for i, (spec, version) in enumerate(zip(candidates, versions, strict=True)):
+        _check_model(spec, version, i)
     item_ids = list(
         DatasetItem.objects.filter(dataset=dataset).in_split(split or None)
         .order_by("position").values_list("id", flat=True)
@@ -124,6 +127,7 @@ def benchmark_run_start(
     names = [scorer["name"] for scorer in scorers]
     if "json_schema_valid" in names and dataset.output_schema is None:
         raise ValidationError({"scorers": ["json_schema_valid needs a dataset output schema."]})
+    _check_judge(scorers, [spec.label for spec in candidates])
     with transaction.atomic():
         run = BenchmarkRun.objects.create(
             team=team, name=name, dataset=dataset, split=split or "", workload_id=workload_id,
@@ -146,6 +150,33 @@ def benchmark_run_start(
         if enqueue:
             transaction.on_commit(lambda: _enqueue(run.pk, range(run.chunk_count)), robust=True)
     return run
+
+
+def _check_model(spec: CandidateSpec, version: PromptVersion, index: int) -> None:
+    """A model the provider does not serve (by its last connection test) is refused before
+    any call: otherwise every call of the candidate fails."""
+    model, served = spec.model or version.model, spec.provider.available_models or []
+    if not model:
+        raise ValidationError({f"candidates.{index}.model": [
+            "Name a model: the prompt version names none."
+        ]})  # fmt: skip
+    if served and model not in served:
+        whose = "" if spec.model else " (the prompt's model)"
+        listed = ", ".join(served[:12]) + (", …" if len(served) > 12 else "")
+        raise ValidationError({f"candidates.{index}.model": [
+            f"{spec.provider.display_name} does not serve {model}{whose}: its last connection "
+            f"test listed {listed}. Name one of those, or test the connection again."
+        ]})  # fmt: skip
+
+
+def _check_judge(scorers: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> None:
+    judge = next((s for s in scorers if s["name"] == scoring.LLM_JUDGE), None)
+    if judge is not None and judge.get("judge") not in labels:
+        named = ", ".join(labels)
+        raise ValidationError({"scorers": [
+            f"llm_judge: the judge must be one of the run's candidates ({named}); "
+            f"got {judge.get('judge')!r}."
+        ]})  # fmt: skip
 
 
 def _enqueue(run_id: int, chunks) -> None:
@@ -181,23 +212,34 @@ def _failed(model: str, kind: str, message: str) -> llm_client.ChatResult:
     return llm_client.ChatResult("", 0, 0, 0.0, model, llm_client.ChatError(kind, message))
 
 
-def _plan(run: BenchmarkRun, candidates, items, done: set[tuple[int, int]],
-          endpoints: Mapping[int, str], persona=None) -> _Plan:  # fmt: skip
-    calls, failures, clients = [], [], {}
-    resolutions, unusable = {}, {}
+def _prepare(run: BenchmarkRun, candidates, endpoints: Mapping[int, str]):
+    """Each provider's (base URL, key), each candidate's prompt resolution, and why the
+    candidates that cannot be called cannot be (their calls are stored as failures)."""
+    clients, resolutions, unusable, broken = {}, {}, {}, {}
     for candidate in candidates:
-        version = candidate.prompt_version
-        try:
-            resolutions[candidate.pk] = selectors.version_resolution(version, run.team)
-        except (prompt_content.ContentInvalid, TemplateInvalid) as error:
-            unusable[candidate.pk] = ("render", str(error))
         provider = candidate.provider
-        if provider.pk not in clients and candidate.pk not in unusable:
+        if provider.pk not in clients and provider.pk not in broken:
             try:
                 base_url = endpoints.get(provider.pk) or provider_base_url(provider)
                 clients[provider.pk] = (base_url, provider_api_key(provider))
             except ProviderUnusable as error:
-                unusable[candidate.pk] = ("provider", str(error))
+                broken[provider.pk] = str(error)
+        if provider.pk in broken:
+            unusable[candidate.pk] = ("provider", broken[provider.pk])
+            continue
+        try:
+            resolutions[candidate.pk] = selectors.version_resolution(candidate.prompt_version,
+                                                                     run.team)  # fmt: skip
+        except (prompt_content.ContentInvalid, TemplateInvalid) as error:
+            unusable[candidate.pk] = ("render", str(error))
+    return clients, resolutions, unusable
+
+
+def _plan(run: BenchmarkRun, candidates, items, done: set[tuple[int, int]],
+          endpoints: Mapping[int, str], persona=None) -> _Plan:  # fmt: skip
+    calls, failures = [], []
+    clients, resolutions, unusable = _prepare(run, candidates, endpoints)
+    judge = _judge(run, candidates, clients)
     for item in items:
         for candidate in candidates:
             key = (item.pk, candidate.pk)
@@ -207,10 +249,37 @@ def _plan(run: BenchmarkRun, candidates, items, done: set[tuple[int, int]],
                 failures.append((key, _failed(candidate.model, *unusable[candidate.pk])))
                 continue
             try:
-                calls.append(_call(key, candidate, item, resolutions[candidate.pk], persona))
+                call = _call(key, candidate, item, resolutions[candidate.pk], persona)
             except prompt_content.RenderErrors as error:
                 failures.append((key, _failed(candidate.model, "render", str(error))))
+                continue
+            calls.append(_judged(call, judge, item) if judge and call.turns is None else call)
     return _Plan(calls, failures, clients)
+
+
+def _judge(run: BenchmarkRun, candidates, clients) -> tuple[BenchmarkCandidate, str] | None:
+    """The run's judging candidate and criteria, when it has an `llm_judge` scorer whose
+    candidate's provider can be called (otherwise its outputs are not graded)."""
+    spec = next((s for s in run.scorers if s["name"] == scoring.LLM_JUDGE), None)
+    if spec is None:
+        return None
+    candidate = next((c for c in candidates if c.label == spec.get("judge")), None)
+    if candidate is None or candidate.provider_id not in clients:
+        return None
+    return candidate, spec.get("criteria") or ""
+
+
+def _judged(call: runner.PlannedCall, judge, item: DatasetItem) -> runner.PlannedCall:
+    candidate, criteria = judge
+    user_turns = [m for m in call.messages if m.get("role") == "user"]
+    request = content_text(user_turns[-1].get("content")) if user_turns else ""
+
+    def messages(output: str) -> list[dict[str, str]]:
+        return scoring.judge_messages(
+            criteria=criteria, request=request, expected=item.expected, output=output
+        )
+
+    return replace(call, judge=runner.Judge(candidate.provider_id, candidate.model, messages))
 
 
 def _call(key, candidate, item, resolution, persona) -> runner.PlannedCall:
@@ -260,7 +329,11 @@ class _Store:
         if self.persona is not None:
             self.persona.score(row, result, self.items[item_id], self.candidates[candidate_id])
             return self._priced(row, result, candidate_id)
-        scored = self.scorer.score(result.text, self.items[item_id].expected)
+        verdict = result.verdict
+        if verdict is not None:
+            row.judge_output = verdict.text if verdict.ok else f"The judge failed: {verdict.error}"
+        graded = verdict.text if verdict is not None and verdict.ok else None
+        scored = self.scorer.score(result.text, self.items[item_id].expected, graded)
         row.scores = scored.scores
         row.expected_label = _short(scored.expected_label)
         row.predicted_label = _short(scored.predicted_label)
@@ -285,7 +358,7 @@ class _Store:
                 unique_fields=["run", "item", "candidate"],
                 update_fields=["output", "scores", "expected_label", "predicted_label",
                                "latency_ms", "input_tokens", "output_tokens", "cost", "error",
-                               "error_kind"],
+                               "error_kind", "judge_output"],
             )  # fmt: skip
             if self.persona is not None:
                 self.persona.flush()

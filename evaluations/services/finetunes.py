@@ -602,8 +602,14 @@ def register_model(job: FineTuneJob) -> None:
                 notes=f"fine-tune #{job.pk}: base price × {DEFAULT_FT_MULTIPLIER}",
             )  # fmt: skip
     provider = job.provider
-    if provider is not None and model not in (provider.available_models or []):
-        provider.available_models = sorted({*(provider.available_models or []), model})
+    # A known model list grows by the new model; an unknown one (never tested) stays unknown
+    # rather than becoming a partial list that would refuse the models it leaves out.
+    if (
+        provider is not None
+        and provider.available_models
+        and model not in provider.available_models
+    ):
+        provider.available_models = sorted({*provider.available_models, model})
         Provider.objects.filter(pk=provider.pk).update(available_models=provider.available_models)
 
 

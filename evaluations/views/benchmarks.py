@@ -13,7 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from evaluations import scoring, selectors
-from evaluations.api.benchmarks import ALL_ITEMS, BenchmarkCreateSerializer, candidate_specs
+from evaluations.api.benchmarks import (
+    ALL_ITEMS,
+    MAX_CANDIDATES,
+    BenchmarkCreateSerializer,
+    candidate_specs,
+)
 from evaluations.api.common import service_error
 from evaluations.models import Approach, BenchmarkRun, Dataset, Provider, Split
 from evaluations.services.benchmarks import benchmark_run_cancel, benchmark_run_start
@@ -22,11 +27,13 @@ from teams.api.errors import flatten_errors
 from teams.htmx import render_partial
 from teams.scoping import team_view
 
-CANDIDATE_ROWS = 4
+CANDIDATE_ROWS = 4  # rows the form starts with; "Add a candidate" adds one, up to the maximum
+DEFAULT_SCORERS = (scoring.ACCURACY, scoring.JSON_VALID)
+CANDIDATE_FIELDS = ("label", "approach", "provider", "model", "prompt", "rag")
 ITEMS_PER_PAGE = 20
 EXPORT_FIELDS = ("item", "item_position", "candidate", "output", "expected_label",
                  "predicted_label", "latency_ms", "input_tokens", "output_tokens", "cost",
-                 "error_kind", "error")  # fmt: skip
+                 "error_kind", "error", "judge_output")  # fmt: skip
 
 
 def _run(request: HttpRequest, pk: int) -> BenchmarkRun:
@@ -42,10 +49,19 @@ def benchmark_list(request: HttpRequest) -> HttpResponse:
 # The new-run form --------------------------------------------------------------------------------
 
 
+def _row_count(data) -> int:
+    """How many candidate rows the form shows: as many as it had, one more when asked."""
+    shown = data.get("rows", "")
+    count = int(shown) if shown.isdigit() else CANDIDATE_ROWS
+    if "more" in data:
+        count += 1
+    return max(CANDIDATE_ROWS, min(count, MAX_CANDIDATES))
+
+
 def _form_data(post) -> dict:
     """The form's fields as the API's create body: one validation for both."""
     candidates = []
-    for i in range(CANDIDATE_ROWS):
+    for i in range(_row_count(post)):
         label = post.get(f"c{i}-label", "").strip()
         if not label:
             continue
@@ -69,6 +85,11 @@ def _form_data(post) -> dict:
                             "ignore_case": post.get("ignore_case") == "on"})  # fmt: skip
         elif name == scoring.REGEX:
             scorers.append({"name": name, "pattern": post.get("pattern", "")})
+        elif name == scoring.LLM_JUDGE:
+            judge = {"name": name, "judge": post.get("judge", "").strip()}
+            if criteria := post.get("criteria", "").strip():
+                judge["criteria"] = criteria
+            scorers.append(judge)
         else:
             scorers.append(name)
     dataset = post.get("dataset", "")
@@ -86,17 +107,29 @@ def _form_data(post) -> dict:
 
 
 def _form_context(request: HttpRequest, values, errors: list[dict]) -> dict:
+    """The form, filled with `values` (the submitted fields, or the query string)."""
     workloads = BenchmarkRun._meta.get_field("workload").related_model.objects
+    providers = list(Provider.objects.for_team(request.team))
+    rows = [
+        {"index": i, **{f: values.get(f"c{i}-{f}", "") for f in CANDIDATE_FIELDS}}
+        for i in range(_row_count(values))
+    ]
+    submitted = "name" in values
+    checked = values.getlist("scorers") if submitted else DEFAULT_SCORERS
     return {
         "values": values,
         "errors": errors,
-        "rows": range(CANDIDATE_ROWS),
+        "rows": rows,
+        "max_rows": MAX_CANDIDATES,
         "datasets": Dataset.objects.for_team(request.team).only("pk", "name"),
         "splits": [*Split.values, ALL_ITEMS],
-        "providers": Provider.objects.for_team(request.team),
+        "providers": providers,
+        # Each model a provider's last connection test listed, for the model field's choices.
+        "models": sorted({(m, p.display_name) for p in providers for m in p.available_models}),
         "approaches": Approach.choices,
         "prompts": _prompt_choices(request.team),
         "scorer_names": scoring.SCORERS,
+        "checked_scorers": set(checked),
         "workloads": workloads.filter(team=request.team).only("slug", "name"),
     }
 
@@ -121,6 +154,9 @@ def benchmark_create_view(request: HttpRequest) -> HttpResponse:
         return render(
             request, "evaluations/benchmarks/form.html", _form_context(request, values, [])
         )
+    if "more" in request.POST:  # another candidate row, nothing validated yet
+        context = _form_context(request, request.POST, [])
+        return render(request, "evaluations/benchmarks/form.html", context)
     serializer = BenchmarkCreateSerializer(data=_form_data(request.POST),
                                            context={"team": request.team})  # fmt: skip
     if not serializer.is_valid():
@@ -274,7 +310,7 @@ def _export_row(row) -> dict:
         "predicted_label": row.predicted_label, "latency_ms": row.latency_ms,
         "input_tokens": row.input_tokens, "output_tokens": row.output_tokens,
         "cost": None if row.cost is None else float(row.cost), "error_kind": row.error_kind,
-        "error": row.error,
+        "error": row.error, "judge_output": row.judge_output,
     }  # fmt: skip
 
 

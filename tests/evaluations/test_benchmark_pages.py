@@ -60,6 +60,52 @@ def test_the_form_refuses_bad_input_naming_the_field_and_stores_nothing(
     assert not BenchmarkRun.objects.exists()
 
 
+def test_a_refused_form_comes_back_filled_in(admin_client, team, user, demo_llm_server):
+    sc = scenario(team, user, demo_llm_server, items=3)
+    data = form(sc, pattern="(", **{"c1-model": "demo-hybrid", "c1-rag": "on"})
+    page = admin_client.post(url(team, "new"), data).content.decode()
+    assert 'name="c1-model" maxlength="200" list="provider-models"' in page
+    assert 'value="demo-hybrid"></td>' in page
+    assert 'name="c1-rag" checked' in page
+    assert f'<option value="{sc.prompt_slug}@latest" selected>' in page
+    assert '<input type="checkbox" name="scorers" value="regex" checked>' in page
+    assert '<input type="checkbox" name="scorers" value="macro_f1">' in page
+
+
+def test_add_a_candidate_keeps_what_was_typed_and_adds_a_row(admin_client, team, user,
+                                                             demo_llm_server):  # fmt: skip
+    sc = scenario(team, user, demo_llm_server, items=3)
+    page = admin_client.get(url(team, "new")).content.decode()
+    assert 'name="c3-label"' in page and 'name="c4-label"' not in page
+    response = admin_client.post(url(team, "new"), form(sc, rows="4", more="1"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="c4-label"' in page and 'name="c5-label"' not in page
+    assert 'name="c0-label" maxlength="100" value="prompted"' in page
+    assert not BenchmarkRun.objects.exists()
+    # A fifth candidate is part of the run.
+    data = form(sc, rows="5", **{"c4-label": "hybrid", "c4-approach": "hybrid",
+                                 "c4-provider": str(sc.provider.pk), "c4-model": "demo-hybrid",
+                                 "c4-prompt": f"{sc.prompt_slug}@1"})  # fmt: skip
+    assert admin_client.post(url(team, "new"), data).status_code == 302
+    run = BenchmarkRun.objects.get()
+    assert list(run.candidates.values_list("label", flat=True)) == [
+        "prompted", "fine-tuned", "hybrid"]  # fmt: skip
+
+
+def test_the_form_starts_a_run_graded_by_a_judge(admin_client, team, user, demo_llm_server):
+    sc = scenario(team, user, demo_llm_server, items=3)
+    data = form(sc, scorers=["accuracy", "llm_judge"], judge="fine-tuned",
+                criteria="Only the category counts.")  # fmt: skip
+    assert admin_client.post(url(team, "new"), data).status_code == 302
+    run = BenchmarkRun.objects.get()
+    judge = {"name": "llm_judge", "judge": "fine-tuned", "criteria": "Only the category counts."}
+    assert run.scorers == [{"name": "accuracy"}, judge]
+    refused = admin_client.post(url(team, "new"), form(sc, scorers=["llm_judge"], judge="x"))
+    assert refused.status_code == 400
+    assert "the judge must be one of the run&#x27;s candidates" in refused.content.decode()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_form_starts_a_run_whose_page_shows_the_comparison(
     admin_client, team, user, demo_llm_server, eager

@@ -209,3 +209,27 @@ def test_every_benchmark_operation_was_checked(schema):
         if path.split("/")[3] == "benchmarks"
     }
     assert published == OPERATIONS
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ("gpt-4o-mini", "does not serve gpt-4o-mini: its last connection test listed"),
+        ("", "does not serve demo-prompted (the prompt's model)"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_model_the_provider_does_not_serve_is_refused_before_any_call(
+    api, team, user, demo_llm_server, model, message
+):
+    sc = scenario(team, user, demo_llm_server, items=2)
+    sc.provider.available_models = ["demo-fine-tuned", "demo-hybrid"]  # as its test listed
+    sc.provider.save(update_fields=["available_models"])
+    data = body(sc)
+    data["candidates"][0]["model"] = model
+    response = api.post("/api/v1/benchmarks", data, format="json")
+    assert response.status_code == 400, response.json()
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert message in errors["candidates.0.model"]
+    assert "demo-fine-tuned, demo-hybrid" in errors["candidates.0.model"]
+    assert not BenchmarkRun.objects.exists()

@@ -358,6 +358,7 @@ def test_success_registers_the_model_price_candidate_workload_and_webhook(
     workload = WorkloadFactory(team=team, model=MODEL,
                                parameters={"training_cost": 999})  # fmt: skip
     provider = demo_provider(team, demo_llm_server)
+    Provider.objects.filter(pk=provider.pk).update(available_models=[MODEL])  # as tested
     job = create(team, dataset, version, provider, workload=workload, n_epochs=2)
     job = run_poller(job)
     assert job.status == "succeeded"
@@ -369,7 +370,9 @@ def test_success_registers_the_model_price_candidate_workload_and_webhook(
     )
     row = ModelPrice.objects.for_team(team).get(model=job.fine_tuned_model)
     assert (row.input_per_1m, row.output_per_1m) == (Decimal("0.30"), Decimal("1.20"))
-    assert job.fine_tuned_model in Provider.objects.get(pk=provider.pk).available_models
+    assert Provider.objects.get(pk=provider.pk).available_models == sorted(
+        [MODEL, job.fine_tuned_model]
+    )
     workload.refresh_from_db()
     assert workload.ft_model == job.fine_tuned_model
     assert workload.parameters["training_cost"] == float(job.actual_cost)

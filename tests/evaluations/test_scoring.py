@@ -146,5 +146,5 @@ def test_mean_score_skips_only_what_cannot_be_scored():
 def test_every_scorer_name_of_the_api_is_known():
     assert scoring.SCORERS == (
         "exact_match", "accuracy", "macro_f1", "json_valid", "json_schema_valid", "contains",
-        "regex",
+        "regex", "llm_judge",
     )  # fmt: skip
