@@ -71,6 +71,7 @@ def main() -> None:
     url = f"postgres://{user}@{host}:{pgport}/{args.database}"
     env = {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": url,
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",

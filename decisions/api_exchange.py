@@ -13,22 +13,28 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 
+from decisions import madr
 from decisions.api import DecisionAPIView, ExportParamsSerializer, FlavorNegotiation
-from decisions.models import DecisionStatus
+from decisions.models import DecisionExport, DecisionStatus, ExportStatus
+from decisions.selectors import decision_exports
 from decisions.services import archives, exports, imports
 from teams.api.errors import error_body
 from teams.api.parsers import raw_body, read_limited
+from teams.api.serializers import ClosedSerializer
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
@@ -215,15 +221,128 @@ class DecisionExportZipView(DecisionAPIView):
         description="`madr4` (default), `nygard` (read by adr-tools) or `log4brains`. An "
         "imported record keeps its source file's name.",
         parameters=[ExportParamsSerializer],
-        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        responses={
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(ERROR, description="The log is too large to zip in a request."),
+        },
     )
     def get(self, request):
         # A plain dict: DRF reads an empty value of a QueryDict as "not given" (the default).
         params = ExportParamsSerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         flavor = params.validated_data["format"]
+        if exports.export_too_large(self.team):
+            detail = (f"The log has more than {exports.INLINE_EXPORT_LIMIT:,} records: start an "
+                      "export with POST /api/v1/decisions/exports, then download it.")  # fmt: skip
+            return Response(error_body(detail, [{"field": None, "message": detail}]),
+                            status=status.HTTP_409_CONFLICT)  # fmt: skip
         data = exports.decisions_export_zip(team=self.team, flavor=flavor)
         response = HttpResponse(data, content_type="application/zip")
         name = f"{self.team.slug}-decisions-{flavor}.zip"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+# Exports built by a worker ------------------------------------------------------------------------
+
+
+class ExportStartSerializer(ClosedSerializer):
+    format = serializers.ChoiceField(choices=madr.FLAVORS, default="madr4")
+
+
+class ExportSerializer(serializers.ModelSerializer):
+    format = serializers.CharField(source="flavor")
+    progress = serializers.SerializerMethodField()
+    download = serializers.SerializerMethodField(
+        help_text="Where to download the archive once the export is done; null before."
+    )
+
+    class Meta:
+        model = DecisionExport
+        fields = ["id", "format", "status", "progress", "size", "failure", "created_at",
+                  "finished_at", "download"]  # fmt: skip
+
+    @extend_schema_field(
+        inline_serializer(
+            "ExportProgress",
+            {"done": serializers.IntegerField(), "total": serializers.IntegerField()},
+        )  # fmt: skip
+    )
+    def get_progress(self, export: DecisionExport) -> dict[str, int]:
+        return {"done": export.done, "total": export.total}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_download(self, export: DecisionExport) -> str | None:
+        if export.status != ExportStatus.DONE:
+            return None
+        return reverse("api-decision-export-download", args=[export.pk])
+
+
+class DecisionExportListView(DecisionAPIView):
+    # Building an export reads the log and changes no record: reading is enough.
+    write_scope = DecisionAPIView.read_scope
+
+    @extend_schema(
+        operation_id="decisions_exports_list",
+        summary="The team's latest exports of the whole log (built in the background)",
+        responses={200: ExportSerializer(many=True)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(decision_exports(self.team))
+        return self.get_paginated_response(ExportSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="decisions_exports_create",
+        summary="Start an export of the whole log, zipped by a worker",
+        description="For a log of any size (`export.zip` answers 409 past "
+        f"{exports.INLINE_EXPORT_LIMIT:,} records). Poll the export, then download it.",
+        request=ExportStartSerializer,
+        responses={202: ExportSerializer},
+    )
+    def post(self, request):
+        params = ExportStartSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        export = exports.decision_export_start(
+            team=self.team, flavor=params.validated_data["format"], user=None
+        )
+        found = decision_exports(self.team).get(pk=export.pk)
+        return Response(ExportSerializer(found).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DecisionExportDetailView(DecisionAPIView):
+    def get_export(self, pk: int, *, archive: bool = False) -> DecisionExport:
+        found = DecisionExport.objects.for_team(self.team) if archive else decision_exports(
+            self.team)  # fmt: skip
+        export = found.filter(pk=pk).first()
+        if export is None:
+            raise NotFound(f"No export {pk} in this team.")
+        return export
+
+    @extend_schema(
+        operation_id="decisions_exports_retrieve",
+        summary="An export: its status and progress, and its download once done",
+        responses={200: ExportSerializer},
+    )
+    def get(self, request, pk: int):
+        return Response(ExportSerializer(self.get_export(pk)).data)
+
+
+class DecisionExportDownloadView(DecisionExportDetailView):
+    @extend_schema(
+        operation_id="decisions_exports_download",
+        summary="The zip of a finished export",
+        responses={
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(ERROR, description="The export is not done."),
+        },
+    )
+    def get(self, request, pk: int):
+        export = self.get_export(pk, archive=True)
+        if export.status != ExportStatus.DONE:
+            detail = f"Export {pk} is {export.status}: download it once it is done."
+            return Response(error_body(detail, [{"field": None, "message": detail}]),
+                            status=status.HTTP_409_CONFLICT)  # fmt: skip
+        response = HttpResponse(bytes(export.archive), content_type="application/zip")
+        name = f"{self.team.slug}-decisions-{export.flavor}-{export.pk}.zip"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

@@ -12,6 +12,21 @@ urlpatterns = [
         api_exchange.DecisionExportZipView.as_view(),
         name="api-decision-export-zip",
     ),
+    path(
+        "decisions/exports",
+        api_exchange.DecisionExportListView.as_view(),
+        name="api-decision-exports",
+    ),
+    path(
+        "decisions/exports/<int:pk>",
+        api_exchange.DecisionExportDetailView.as_view(),
+        name="api-decision-export-detail",
+    ),
+    path(
+        "decisions/exports/<int:pk>/download",
+        api_exchange.DecisionExportDownloadView.as_view(),
+        name="api-decision-export-download",
+    ),
     path("decisions/<int:number>", api.DecisionDetailView.as_view(), name="api-decision"),
     path(
         "decisions/<int:number>/transition",

@@ -471,3 +471,45 @@ class EvidenceLink(TeamOwned):
             return reverse(name, kwargs={"team_slug": self.decision.team.slug, **kwargs})
         except NoReverseMatch:
             return None
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class DecisionExport(TeamOwned):
+    """A zip of the team's whole decision log, built by a worker (a large log takes longer than
+    a request may): its progress in records, then the archive itself, kept in the database so
+    that any web process can serve it. A team keeps its few latest exports."""
+
+    flavor = models.CharField(max_length=20, default="madr4")
+    status = models.CharField(max_length=10, choices=ExportStatus.choices,
+                              default=ExportStatus.QUEUED)  # fmt: skip
+    done = models.PositiveIntegerField(default=0)  # records written so far
+    total = models.PositiveIntegerField(default=0)  # records to write (known once it runs)
+    archive = models.BinaryField(null=True, blank=True, editable=False)
+    size = models.PositiveBigIntegerField(default=0)  # bytes of the archive
+    failure = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["team", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.flavor}, {self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def filename(self) -> str:
+        stamp = self.created_at.strftime("%Y%m%d-%H%M%S")
+        return f"{self.team.slug}-decisions-{self.flavor}-{stamp}.zip"

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 
 from decisions.models import (
     EVIDENCE_KINDS,
+    DecisionExport,
     DecisionRecord,
     DecisionStatus,
     EvidenceLink,
@@ -101,3 +102,8 @@ def decisions_citing(obj: models.Model) -> models.QuerySet[EvidenceLink]:
         .select_related("decision")
         .order_by("-decision__number")
     )
+
+
+def decision_exports(team: Team) -> models.QuerySet[DecisionExport]:
+    """The team's exports of its whole log, newest first, without their archives."""
+    return DecisionExport.objects.for_team(team).select_related("team").defer("archive")

@@ -17,6 +17,9 @@ urlpatterns = [
     ),
     path("decisions/import/", views.decision_import, name="decision_import"),
     path("decisions/export.zip", views.decision_export_all, name="decision_export_all"),
+    path("decisions/exports/", views.export_list, name="export_list"),
+    path("decisions/exports/<int:pk>/", views.export_detail, name="export_detail"),
+    path("decisions/exports/<int:pk>/download/", views.export_download, name="export_download"),
     path("decisions/<int:number>/", views.decision_detail, name="decision_detail"),
     path("decisions/<int:number>/edit/", views.decision_edit, name="decision_edit"),
     path(

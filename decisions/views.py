@@ -8,10 +8,17 @@ from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from decisions import diff, forms, madr, triggers
-from decisions.models import DecisionRecord, DecisionStatus, EvidenceLink
+from decisions import diff, forms, madr, selectors, triggers
+from decisions.models import (
+    DecisionExport,
+    DecisionRecord,
+    DecisionStatus,
+    EvidenceLink,
+    ExportStatus,
+)
 from decisions.selectors import decision_for_team, decision_search
 from decisions.serializers import (
     DecisionSerializer,
@@ -290,8 +297,8 @@ def _revision(query, name: str, default: int, errors: list[str]) -> int:
 # --- export and import ----------------------------------------------------------------------
 
 
-def _flavor(request: HttpRequest) -> str:
-    flavor = request.GET.get("format", "madr4")
+def _flavor(request: HttpRequest, data=None) -> str:
+    flavor = (request.GET if data is None else data).get("format", "madr4")
     if flavor not in madr.FLAVORS:
         raise BadRequest(f"Unknown format: use one of {', '.join(madr.FLAVORS)}.")
     return flavor
@@ -309,10 +316,54 @@ def decision_export(request: HttpRequest, number: int) -> HttpResponse:
 @team_view
 def decision_export_all(request: HttpRequest) -> HttpResponse:
     flavor = _flavor(request)
+    if exports.export_too_large(request.team):
+        messages.info(
+            request,
+            f"This log has more than {exports.INLINE_EXPORT_LIMIT:,} records: its export is "
+            "built in the background, then downloaded here.",
+        )
+        return redirect(f"{reverse('decisions:export_list', args=[request.team.slug])}"
+                        f"?format={flavor}")  # fmt: skip
     response = HttpResponse(exports.decisions_export_zip(team=request.team, flavor=flavor),
                             content_type="application/zip")  # fmt: skip
     name = f"{request.team.slug}-decisions-{flavor}.zip"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@team_view
+def export_list(request: HttpRequest) -> HttpResponse:
+    """The team's latest exports of the whole log, and a form to start one (POST)."""
+    if request.method == "POST":
+        export = exports.decision_export_start(
+            team=request.team, flavor=_flavor(request, request.POST), user=request.user
+        )
+        return redirect("decisions:export_detail", team_slug=request.team.slug, pk=export.pk)
+    context = {
+        "exports": selectors.decision_exports(request.team),
+        "flavors": madr.FLAVORS,
+        "flavor": _flavor(request),
+    }
+    return render(request, "decisions/exports/list.html", context)
+
+
+@team_view
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    export = get_object_or_404(selectors.decision_exports(request.team), pk=pk)
+    return render_partial(request, "decisions/exports/detail.html", {"export": export},
+                          partial="status")  # fmt: skip
+
+
+@team_view
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    export = get_object_or_404(
+        DecisionExport.objects.for_team(request.team).select_related("team"), pk=pk
+    )
+    if export.status != ExportStatus.DONE:
+        messages.error(request, "This export is not ready to download.")
+        return redirect("decisions:export_detail", team_slug=request.team.slug, pk=export.pk)
+    response = HttpResponse(bytes(export.archive), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
 
 

@@ -8,6 +8,7 @@ from importlib import import_module
 import pytest
 from rest_framework.test import APIClient
 
+from decisions.services import exports as decision_exports
 from teams import services
 from teams.api.views import StatelessAPIView, TeamAPIView
 from teams.management.commands.seed_demo import DEMO_APPS
@@ -55,6 +56,8 @@ def populated_team(team, user, settings):
     services.api_token_create(team=team, name="acme-pusher-token", scopes=[Scope.USAGE_WRITE])
     services.webhook_create(team=team, url="http://127.0.0.1:9/acme-hook", events=["flag.raised"])
     services.webhook_emit(team=team, event="flag.raised", payload={"secret": "acme-payload"})
+    export = decision_exports.decision_export_start(team=team, user=user)
+    decision_exports.decision_export_build(export_id=export.pk)
     return team
 
 

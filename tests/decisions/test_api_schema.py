@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from decisions.services import exports
 from decisions.services.revisit import decision_revisit_check
 from decisions.services.status import decision_transition
 from tests.decisions.records_helpers import complete_data, create, make_worksheet
@@ -24,6 +25,13 @@ READS = {
     ("GET", URL + "/{number}/revisions"),
     ("GET", URL + "/{number}/export.md"),
     ("GET", URL + "/export.zip"),
+}
+# Exports built by a worker: started, read and downloaded in the writes test.
+EXPORTS = {
+    ("POST", URL + "/exports"),
+    ("GET", URL + "/exports"),
+    ("GET", URL + "/exports/{id}"),
+    ("GET", URL + "/exports/{id}/download"),
 }
 WRITES = {
     ("POST", URL),
@@ -106,7 +114,7 @@ def test_reads_match_the_schema(schema, api, records):
 
 
 @pytest.mark.django_db
-def test_writes_match_the_schema(schema, api, team, user):
+def test_writes_match_the_schema(schema, api, team, user, django_capture_on_commit_callbacks):
     workload = WorkloadFactory(team=team, slug="ticket-classifier", name="Ticket classifier")
     created = api.post(URL, {"title": "Only a title"}, format="json")
     schema.check(created)
@@ -121,6 +129,20 @@ def test_writes_match_the_schema(schema, api, team, user):
         moved = api.post(f"{URL}/{number}/transition", {"status": status}, format="json")
         schema.check(moved)
         assert moved.status_code == 200
+    with django_capture_on_commit_callbacks(execute=False):
+        started = api.post(f"{URL}/exports", {"format": "nygard"}, format="json")
+    schema.check(started)
+    assert started.status_code == 202
+    export_id = started.json()["id"]
+    schema.check(api.get(f"{URL}/exports/{export_id}"))
+    not_done = api.get(f"{URL}/exports/{export_id}/download")
+    schema.check(not_done)
+    assert not_done.status_code == 409
+    exports.decision_export_build(export_id=export_id)
+    for path in ("/exports", f"/exports/{export_id}", f"/exports/{export_id}/download"):
+        answer = api.get(URL + path)
+        schema.check(answer)
+        assert answer.status_code == 200
     superseding = api.post(URL, {"title": "Successor"}, format="json").json()["number"]
     superseded = api.post(
         f"{URL}/{number}/transition",
@@ -133,7 +155,7 @@ def test_writes_match_the_schema(schema, api, team, user):
     imported = api.generic("POST", f"{URL}/import", archive, content_type="application/zip")
     schema.check(imported)
     assert imported.json()["counts"]["unchanged"] == 3
-    assert answered(schema) >= WRITES
+    assert answered(schema) >= WRITES | EXPORTS
 
 
 @pytest.mark.django_db
@@ -167,6 +189,9 @@ def test_errors_match_the_schema(schema, api, team, user, api_client_factory, cl
         (415, api.patch(f"{URL}/{draft.number}", "x", content_type="text/plain")),
         (415, api.post(f"{URL}/{draft.number}/transition", "x", content_type="text/plain")),
         (400, api.get(f"{URL}/export.zip", {"format": "pdf"})),
+        (400, api.post(f"{URL}/exports", {"format": "pdf"}, format="json")),
+        (404, api.get(f"{URL}/exports/999")),
+        (404, api.get(f"{URL}/exports/999/download")),
         (400, api.get(f"{URL}/{draft.number}/export.md", {"format": "pdf"})),
         (400, api.generic("POST", f"{URL}/import", b"PK\x03\x04", content_type="application/zip")),
         (403, reader.generic("POST", f"{URL}/import", b"x", content_type="application/zip")),
@@ -198,4 +223,5 @@ def test_a_response_the_schema_does_not_describe_fails_the_check(
 
 
 def test_every_decisions_operation_is_among_those_checked(schema):
-    assert {(method, path) for method, path, _ in schema.operations("decisions")} == READS | WRITES
+    operations = {(method, path) for method, path, _ in schema.operations("decisions")}
+    assert operations == READS | WRITES | EXPORTS

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from workloads.models import FlagStatus, SwitchFlag, Workload
 from workloads.views import flags as flag_views
 from workloads.views import workloads as workload_views
-from workloads.views import worksheets as worksheet_views
+from workloads.views.paging import PICKER_OPTIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -79,12 +79,12 @@ def test_few_workloads_are_listed_in_the_worksheet_picker(admin_client, team):
 
 
 def test_many_workloads_are_picked_by_slug(admin_client, team):
-    _workloads(team, worksheet_views.PICKER_OPTIONS + 1)
+    _workloads(team, PICKER_OPTIONS + 1)
     text, few = _get(admin_client, "/t/acme/worksheets/new/?workload=w-0042")
     assert '<option value="w-0041"' not in text
     assert 'name="workload" value="w-0042"' in text
     assert "Prefilled from the workload W 0042" in text
-    _workloads(team, 300, start=worksheet_views.PICKER_OPTIONS + 1)
+    _workloads(team, 300, start=PICKER_OPTIONS + 1)
     _, many = _get(admin_client, "/t/acme/worksheets/new/?workload=w-0042")
     assert many == few
     # A slug that is not the team's is refused like any unknown choice.
@@ -92,3 +92,20 @@ def test_many_workloads_are_picked_by_slug(admin_client, team):
         "/t/acme/worksheets/new/", {"workload": "nope", "action": "save", "justification": "x"}
     )
     assert "No workload with slug “nope”" in response.content.decode()
+
+
+def test_many_workloads_filter_the_flags_by_a_typed_slug(admin_client, team):
+    flagged = _workloads(team, 3)
+    _flags(team, flagged)
+    text, _ = _get(admin_client, "/t/acme/flags/")
+    assert '<option value="w-0001" >W 0001</option>' in text
+    _workloads(team, PICKER_OPTIONS, start=3)
+    text, few = _get(admin_client, "/t/acme/flags/?workload=w-0001")
+    assert "<option value=\"w-0002\"" not in text
+    assert '<input name="workload" id="id_workload" value="w-0001"' in text
+    assert text.count('/flags/') > 0 and "W 0001" in text and "W 0002</a>" not in text
+    _workloads(team, 300, start=PICKER_OPTIONS + 3)
+    _, many = _get(admin_client, "/t/acme/flags/?workload=w-0001")
+    assert many == few
+    refused = admin_client.get("/t/acme/flags/?workload=nope")
+    assert refused.status_code == 400 and "No workload “nope” in this team." in refused.text

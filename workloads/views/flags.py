@@ -12,7 +12,7 @@ from teams.scoping import team_view
 from workloads.forms import FlagFilterForm
 from workloads.models import FlagStatus, SwitchFlag, Workload
 from workloads.services import flags as flag_services
-from workloads.views.paging import page_of
+from workloads.views.paging import PICKER_OPTIONS, page_of
 
 PAGE_SIZE = 50
 
@@ -20,7 +20,11 @@ PAGE_SIZE = 50
 @team_view
 def flag_list(request: HttpRequest) -> HttpResponse:
     flags = SwitchFlag.objects.for_team(request.team).select_related("workload", "decision")
-    workloads = list(Workload.objects.for_team(request.team).values_list("slug", "name"))
+    named = Workload.objects.for_team(request.team).values_list("slug", "name")
+    workloads = list(named[: PICKER_OPTIONS + 1])
+    typed = len(workloads) > PICKER_OPTIONS
+    if typed:  # too many to list: the workload is typed by slug, and only that one is read
+        workloads = list(named.filter(slug=request.GET.get("workload", "").strip()))
     filters = FlagFilterForm(request.GET, workloads=workloads)
     status, workload = filters.value("status"), filters.value("workload")
     if status == FlagFilterForm.LIVE:
@@ -39,6 +43,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
         "workload": workload,
         "statuses": FlagStatus.choices,
         "workloads": workloads,
+        "typed_workload": typed,
     }
     return render(
         request, "workloads/flags/list.html", context, status=400 if filters.errors else 200

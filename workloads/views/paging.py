@@ -1,10 +1,13 @@
 """Pages of a list that can grow: every list page shows `PAGE_SIZE` rows and links to the
-others (templates/includes/pagination.html)."""
+others (templates/includes/pagination.html). A team with more than `PICKER_OPTIONS` workloads
+types a workload's slug where a smaller one chooses it from a list."""
 
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
+
+PICKER_OPTIONS = 100
 
 
 def page_of(request: HttpRequest, items, size: int) -> tuple[Page, str]:

@@ -25,6 +25,7 @@ from workloads.models import Workload, Worksheet
 from workloads.selectors import price_inputs
 from workloads.services.workloads import workload_apply_worksheet
 from workloads.services.worksheets import worksheet_create, worksheet_prefill
+from workloads.views.paging import PICKER_OPTIONS
 from workloads.views.roi_display import (
     input_text,
     live_results,
@@ -33,8 +34,6 @@ from workloads.views.roi_display import (
 )
 
 PAGE_SIZE = 50
-# A team with more workloads than this picks a worksheet's workload by typing its slug.
-PICKER_OPTIONS = 100
 FT_PRICES = ("ft_input_price_per_1m", "ft_output_price_per_1m")
 
 
