@@ -126,7 +126,8 @@ def main() -> None:
                 args.port, method, path, session, token, min(runs, args.requests)
             )
             print(name, json.dumps(report["http"][name]), file=sys.stderr)
-        report["push"] = time_push(args.port, token, runs=5)
+        report["push"] = time_push(args.port, token, runs=20)
+        report["export"] = time_export(args.port, token)
         if not args.skip_sweep:
             report["sweep"] = time_sweep()
     finally:
@@ -427,7 +428,8 @@ def endpoint_list() -> list[tuple[str, str, str, int]]:
         ("decision_log_q", "page", f"{t}/decisions/?q=latency", many),
         ("decision_log_title_q", "page", f"{t}/decisions/?q=rollback", many),
         ("decision_detail", "page", f"{t}/decisions/{number}/", many),
-        ("decisions_export_zip", "page", f"{t}/decisions/export.zip", 3),
+        ("decisions_export_zip", "page", f"{t}/decisions/export.zip", many),
+        ("decision_exports", "page", f"{t}/decisions/exports/", many),
         ("api_workloads", "api", "/api/v1/workloads", many),
         ("api_workload", "api", f"/api/v1/workloads/{slug}", many),
         ("api_flags", "api", "/api/v1/flags", many),
@@ -436,7 +438,8 @@ def endpoint_list() -> list[tuple[str, str, str, int]]:
         ("api_decisions_q", "api", "/api/v1/decisions?q=latency", many),
         ("api_decision", "api", f"/api/v1/decisions/{number}", many),
         ("api_decision_revisions", "api", f"/api/v1/decisions/{number}/revisions", many),
-        ("api_decisions_export_zip", "api", "/api/v1/decisions/export.zip", 3),
+        ("api_decisions_export_zip", "api", "/api/v1/decisions/export.zip", many),
+        ("api_decision_exports", "api", "/api/v1/decisions/exports", many),
     ]
 
 
@@ -534,6 +537,35 @@ def time_push(port: int, token: str, *, runs: int) -> dict:
         accepted.append(json.loads(answer)["accepted"])
     _purge_broker()
     return {"workloads": len(slugs), "runs": runs, "accepted": accepted, **_percentiles(times)}
+
+
+def time_export(port: int, token: str) -> dict:
+    """An export of the whole log built in the background: the answer to starting it (HTTP), the
+    build (in this process: the work one worker does), and the download of the archive (HTTP)."""
+    from decisions.services.exports import decision_export_build
+
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    began = time.perf_counter()
+    conn.request("POST", "/api/v1/decisions/exports", body=b'{"format": "madr4"}', headers=headers)
+    response = conn.getresponse()
+    started = json.loads(response.read())
+    start_ms = (time.perf_counter() - began) * 1000
+    if response.status != 202:
+        raise SystemExit(f"export failed to start: {response.status} {started}")
+    began = time.perf_counter()
+    status = decision_export_build(export_id=started["id"])
+    build_s = time.perf_counter() - began
+    began = time.perf_counter()
+    conn.request("GET", f"/api/v1/decisions/exports/{started['id']}/download", headers=headers)
+    archive = conn.getresponse()
+    body = archive.read()
+    download_ms = (time.perf_counter() - began) * 1000
+    conn.close()
+    _purge_broker()
+    return {"status": status, "start_ms": round(start_ms, 1), "build_s": round(build_s, 2),
+            "download_status": archive.status, "download_ms": round(download_ms, 1),
+            "bytes": len(body)}  # fmt: skip
 
 
 def time_sweep() -> dict:

@@ -103,3 +103,15 @@ def test_the_api_searches_with_a_constant_number_of_queries(api, team, user, log
     assert len(many[1]) == 7
     assert many[0] == few[0]
     assert DecisionRecord.objects.count() == 8
+
+
+def test_the_search_vector_stays_in_its_row(postgresql):
+    # MAIN storage: a record's long texts are moved out of line before its search vector, so
+    # a search reads each candidate's vector from its row, not from the TOAST table.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstorage FROM pg_attribute WHERE attrelid = %s::regclass "
+            "AND attname = 'search'",
+            ["decisions_decisionrecord"],
+        )
+        assert cursor.fetchone() == ("m",)
