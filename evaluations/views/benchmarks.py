@@ -135,10 +135,13 @@ def _form_context(request: HttpRequest, values, errors: list[dict]) -> dict:
 
 
 def _prompt_choices(team) -> list[tuple[str, str]]:
-    """`slug@production`, `slug@latest` and `slug@N` for each of the team's templates."""
+    """For each of the team's templates: its labels (`slug@production`, …, each naming the
+    version it points at), `slug@latest`, then `slug@N` for every version."""
     choices = []
     for template in template_list(team=team).prefetch_related("versions"):
-        choices.append((f"{template.slug}@production", f"{template.slug} · production"))
+        for label in template.labels.all():
+            shown = f"{template.slug} · {label.label} (v{label.version.number})"
+            choices.append((f"{template.slug}@{label.label}", shown))
         choices.append((f"{template.slug}@latest", f"{template.slug} · latest"))
         for version in sorted(template.versions.all(), key=lambda v: -v.number):
             choices.append(

@@ -180,3 +180,20 @@ def test_a_provider_or_dataset_used_by_a_run_is_not_deleted(
     assert "used by benchmark runs" in page.content.decode()
     sc.provider.refresh_from_db()
     sc.dataset.refresh_from_db()  # both still there
+
+
+def test_the_prompt_choices_offer_only_labels_that_exist(admin_client, team, user,
+                                                         demo_llm_server):  # fmt: skip
+    from prompts import services as prompt_services
+    from prompts.models import PromptTemplate
+
+    sc = scenario(team, user, demo_llm_server, items=1)
+    page = admin_client.get(url(team, "new")).content.decode()
+    assert f'value="{sc.prompt_slug}@latest"' in page
+    assert f'value="{sc.prompt_slug}@production"' not in page
+    template = PromptTemplate.objects.get(team=team, slug=sc.prompt_slug)
+    prompt_services.prompt_label_move(
+        template=template, label="production", number=1, user=user, is_admin=True
+    )
+    page = admin_client.get(url(team, "new")).content.decode()
+    assert f'<option value="{sc.prompt_slug}@production">{sc.prompt_slug} · production (v1)' in page
