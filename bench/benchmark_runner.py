@@ -130,10 +130,20 @@ def run_once(team, dataset, candidates, *, workers: int, concurrency: int, items
             candidates=candidates, scorers=SCORERS, concurrency=concurrency // workers,
             chunk_size=100, max_retries=2, timeout_seconds=30,
         )  # fmt: skip
+        # A run that cannot finish (a worker failing every chunk) ends the benchmark, with the
+        # workers' last lines, instead of waiting for the sweep that would re-send its chunks.
+        deadline = started + max(
+            120.0, 30 * items * len(candidates) / concurrency * latency_ms / 1000
+        )
         while True:
             status = BenchmarkRun.objects.filter(pk=run.pk).values_list("status", flat=True)[0]
             if status not in ("queued", "running"):
                 break
+            if time.perf_counter() > deadline:
+                logs = "".join(line for p in processes for line in p.log[-20:])
+                raise SystemExit(
+                    f"run {run.pk} still {status} after {deadline - started:.0f} s:\n{logs}"
+                )
             time.sleep(0.02)
         wall = time.perf_counter() - started
         rss = [round(peak_rss_mb(p.pid), 1) for p in processes]

@@ -24,7 +24,8 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     workloads = list(named[: PICKER_OPTIONS + 1])
     typed = len(workloads) > PICKER_OPTIONS
     if typed:  # too many to list: the workload is typed by slug, and only that one is read
-        workloads = list(named.filter(slug=request.GET.get("workload", "").strip()))
+        wanted = request.GET.get("workload", "").strip()
+        workloads = list(named.filter(slug=wanted)) if wanted else []
     filters = FlagFilterForm(request.GET, workloads=workloads)
     status, workload = filters.value("status"), filters.value("workload")
     if status == FlagFilterForm.LIVE:
