@@ -198,8 +198,9 @@ _FIGURES = (
 )  # fmt: skip
 
 
-def comparison_rows(summary: dict, scorers: list[str]) -> list[dict]:
-    """The comparison table: one row per figure, one cell per candidate, best ones marked."""
+def comparison_rows(summary: dict, scorers: list[str], judge: str | None = None) -> list[dict]:
+    """The comparison table: one row per figure, one cell per candidate, best ones marked;
+    `judge` is the label of the candidate that graded `llm_judge`, said in that row."""
     candidates, best = summary["candidates"], summary.get("best", {})
     rows = [
         {"label": label, "unit": unit, "cells": [
@@ -214,7 +215,8 @@ def comparison_rows(summary: dict, scorers: list[str]) -> list[dict]:
             cells.append({"value": estimate.get("value"), "ci_low": estimate.get("ci_low"),
                           "ci_high": estimate.get("ci_high"), "n": estimate.get("n"),
                           "best": c["label"] in best.get(f"score:{name}", ())})  # fmt: skip
-        rows.append({"label": name, "unit": "score", "cells": cells, "score": True})
+        label = f"{name} (graded by {judge})" if name == scoring.LLM_JUDGE and judge else name
+        rows.append({"label": label, "unit": "score", "cells": cells, "score": True})
     return rows
 
 
@@ -256,7 +258,8 @@ def benchmark_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     context = {"run": run, "candidates": list(run.candidates.all())}
     if run.summary:
-        context["comparison"] = comparison_rows(run.summary, run.scorer_names)
+        judge = next((s.get("judge") for s in run.scorers if s["name"] == scoring.LLM_JUDGE), None)
+        context["comparison"] = comparison_rows(run.summary, run.scorer_names, judge)
         context["chart"] = latency_chart(run, context["candidates"])
     return render_partial(request, "evaluations/benchmarks/detail.html", context,
                           partial="status")  # fmt: skip

@@ -124,3 +124,13 @@ def test_without_an_expected_answer_the_judge_is_not_told_one():
     system, user = scoring.judge_messages(criteria="", request="Hi", expected=None, output="Yo")
     assert scoring.DEFAULT_JUDGE_CRITERIA in system["content"]
     assert "Expected answer" not in user["content"]
+
+
+@pytest.mark.django_db
+def test_the_run_page_names_the_judge(admin_client, team, user, demo_llm_server):
+    sc = scenario(team, user, demo_llm_server, items=2)
+    run = run_in_process(start(team, sc, scorers=JUDGED, enqueue=False))
+    page = admin_client.get(f"/t/{team.slug}/benchmarks/{run.pk}/").text
+    assert '<th scope="row">llm_judge (graded by demo-fine-tuned)</th>' in page
+    items = admin_client.get(f"/t/{team.slug}/benchmarks/{run.pk}/items/").text
+    assert items.count("<summary><small>Judge's answer</small></summary>") == 4
