@@ -83,6 +83,8 @@ def decisions_export_zip(
     `progress(done, total)` is told after each chunk of records is read."""
     queryset = DecisionRecord.objects.for_team(team).order_by("number")
     total = queryset.count() if progress else 0
+    if progress:
+        progress(0, total)  # the size is known before the first chunk is read
     # Prefetched a chunk at a time: bounded IN lists and memory, whatever the log's size.
     related = decisions_with_related(queryset).iterator(chunk_size=EXPORT_CHUNK)
     records: list[dict] = []

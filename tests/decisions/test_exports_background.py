@@ -131,3 +131,12 @@ def test_viewers_read_exports_but_do_not_start_one(client, team, user, member_fa
     assert client.get(f"/t/{team.slug}/decisions/exports/").status_code == 200
     assert client.post(f"/t/{team.slug}/decisions/exports/", {"format": "madr4"}).status_code == 403
     assert not DecisionExport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_progress_knows_the_size_before_the_first_chunk(team, user, monkeypatch):
+    _records(team, user, 3)
+    monkeypatch.setattr(exports, "EXPORT_CHUNK", 2)
+    seen = []
+    exports.decisions_export_zip(team=team, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 3), (2, 3), (3, 3)]
