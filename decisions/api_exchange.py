@@ -311,9 +311,7 @@ class DecisionExportListView(DecisionAPIView):
 
 class DecisionExportDetailView(DecisionAPIView):
     def get_export(self, pk: int, *, archive: bool = False) -> DecisionExport:
-        found = DecisionExport.objects.for_team(self.team) if archive else decision_exports(
-            self.team)  # fmt: skip
-        export = found.filter(pk=pk).first()
+        export = decision_exports(self.team, archive=archive).filter(pk=pk).first()
         if export is None:
             raise NotFound(f"No export {pk} in this team.")
         return export
@@ -343,6 +341,5 @@ class DecisionExportDownloadView(DecisionExportDetailView):
             return Response(error_body(detail, [{"field": None, "message": detail}]),
                             status=status.HTTP_409_CONFLICT)  # fmt: skip
         response = HttpResponse(bytes(export.archive), content_type="application/zip")
-        name = f"{self.team.slug}-decisions-{export.flavor}-{export.pk}.zip"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
         return response

@@ -104,6 +104,7 @@ def decisions_citing(obj: models.Model) -> models.QuerySet[EvidenceLink]:
     )
 
 
-def decision_exports(team: Team) -> models.QuerySet[DecisionExport]:
-    """The team's exports of its whole log, newest first, without their archives."""
-    return DecisionExport.objects.for_team(team).select_related("team").defer("archive")
+def decision_exports(team: Team, *, archive: bool = False) -> models.QuerySet[DecisionExport]:
+    """The team's exports of its whole log, newest first; their archives only if asked."""
+    exports = DecisionExport.objects.for_team(team).select_related("team")
+    return exports if archive else exports.defer("archive")

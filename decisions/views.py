@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from decisions import diff, forms, madr, selectors, triggers
 from decisions.models import (
-    DecisionExport,
     DecisionRecord,
     DecisionStatus,
     EvidenceLink,
@@ -356,9 +355,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @team_view
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
-    export = get_object_or_404(
-        DecisionExport.objects.for_team(request.team).select_related("team"), pk=pk
-    )
+    export = get_object_or_404(selectors.decision_exports(request.team, archive=True), pk=pk)
     if export.status != ExportStatus.DONE:
         messages.error(request, "This export is not ready to download.")
         return redirect("decisions:export_detail", team_slug=request.team.slug, pk=export.pk)

@@ -74,6 +74,11 @@ class Scorer:
         )
 
 
+def judge_spec(specs: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The run's `llm_judge` scorer (`judge`: the grading candidate's label), if it has one."""
+    return next((spec for spec in specs if spec["name"] == scoring.LLM_JUDGE), None)
+
+
 _patterns: dict[str, re.Pattern[str]] = {}
 
 

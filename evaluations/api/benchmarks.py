@@ -197,16 +197,6 @@ class BenchmarkCreateSerializer(ClosedSerializer):
             raise serializers.ValidationError("Each scorer at most once.")
         return value
 
-    def validate(self, attrs: dict) -> dict:
-        judge = next((s for s in attrs["scorers"] if s["name"] == scoring.LLM_JUDGE), None)
-        labels = [candidate["label"] for candidate in attrs["candidates"]]
-        if judge is not None and judge["judge"] not in labels:
-            raise serializers.ValidationError({"scorers": [
-                f"llm_judge: the judge must be one of the run's candidates "
-                f"({', '.join(labels)}); got {judge['judge']!r}."
-            ]})  # fmt: skip
-        return attrs
-
     def validate_workload(self, value: str | None):
         if value is None:
             return None

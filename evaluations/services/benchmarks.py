@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from evaluations import llm_client, runner, scoring
-from evaluations.benchmark_scoring import Scorer
+from evaluations.benchmark_scoring import Scorer, judge_spec
 from evaluations.models import (
     BENCHMARK_ACTIVE,
     BenchmarkCandidate,
@@ -170,7 +170,7 @@ def _check_model(spec: CandidateSpec, version: PromptVersion, index: int) -> Non
 
 
 def _check_judge(scorers: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> None:
-    judge = next((s for s in scorers if s["name"] == scoring.LLM_JUDGE), None)
+    judge = judge_spec(scorers)
     if judge is not None and judge.get("judge") not in labels:
         named = ", ".join(labels)
         raise ValidationError({"scorers": [
@@ -260,7 +260,7 @@ def _plan(run: BenchmarkRun, candidates, items, done: set[tuple[int, int]],
 def _judge(run: BenchmarkRun, candidates, clients) -> tuple[BenchmarkCandidate, str] | None:
     """The run's judging candidate and criteria, when it has an `llm_judge` scorer whose
     candidate's provider can be called (otherwise its outputs are not graded)."""
-    spec = next((s for s in run.scorers if s["name"] == scoring.LLM_JUDGE), None)
+    spec = judge_spec(run.scorers)
     if spec is None:
         return None
     candidate = next((c for c in candidates if c.label == spec.get("judge")), None)
@@ -329,10 +329,10 @@ class _Store:
         if self.persona is not None:
             self.persona.score(row, result, self.items[item_id], self.candidates[candidate_id])
             return self._priced(row, result, candidate_id)
-        verdict = result.verdict
+        verdict, graded = result.verdict, None
         if verdict is not None:
+            graded = verdict.text if verdict.ok else None
             row.judge_output = verdict.text if verdict.ok else f"The judge failed: {verdict.error}"
-        graded = verdict.text if verdict is not None and verdict.ok else None
         scored = self.scorer.score(result.text, self.items[item_id].expected, graded)
         row.scores = scored.scores
         row.expected_label = _short(scored.expected_label)

@@ -20,6 +20,7 @@ from evaluations.api.benchmarks import (
     candidate_specs,
 )
 from evaluations.api.common import service_error
+from evaluations.benchmark_scoring import judge_spec
 from evaluations.models import Approach, BenchmarkRun, Dataset, Provider, Split
 from evaluations.services.benchmarks import benchmark_run_cancel, benchmark_run_start
 from prompts.selectors import template_list
@@ -258,7 +259,7 @@ def benchmark_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     context = {"run": run, "candidates": list(run.candidates.all())}
     if run.summary:
-        judge = next((s.get("judge") for s in run.scorers if s["name"] == scoring.LLM_JUDGE), None)
+        judge = (judge_spec(run.scorers) or {}).get("judge")
         context["comparison"] = comparison_rows(run.summary, run.scorer_names, judge)
         context["chart"] = latency_chart(run, context["candidates"])
     return render_partial(request, "evaluations/benchmarks/detail.html", context,
