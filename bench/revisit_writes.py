@@ -1,5 +1,5 @@
 """Rows written for the revisit triggers of accepted decisions, per workload assessment, on the
-production path (assessment → `workload_assessed` → decisions' revisit check).
+production path (assessment → `workloads_assessed` → decisions' revisit check).
 
 N accepted decisions on one workload share a trigger that keeps firing (monthly requests >
 1,000) and a webhook that wants `decision.needs_revisit`; the workload is assessed A times,

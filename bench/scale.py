@@ -8,7 +8,11 @@ about 24,500 revisions (bulk inserts and COPY: a few minutes), then measures:
   p50/p95 of --requests sequential requests after two warm-up requests, and the number of SQL
   queries of one request (in process, through Django's test client);
 - the sweep: every workload marked as having new usage, then `assessment_sweep` with tasks run
-  eagerly in this process (the work one worker process does);
+  eagerly in this process (the work one worker process does, with its query count);
+- the sweep over a second team of --sweep-workloads workloads (default 10,000; usage over the
+  last 35 days, an accepted decision with a revisit trigger each, flags live from a first
+  round), its batches run by one real Celery worker process: from the sweep's start to the
+  last assessment stored;
 - one push touching every workload (one record each) over HTTP: the answer's latency.
 
 Prints JSON. --scale 0.01 makes a quick run (10 workloads, 10,000 usage rows, …). The database
@@ -18,14 +22,14 @@ one again without generating (it is migrated first).
     .venv/bin/python bench/scale.py [--scale 1] [--requests 20] [--port 18401] [--keep|--reuse]
 
 Needs PostgreSQL at PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432, postgres) and Redis at
-REDIS_URL / CELERY_BROKER_URL (the push enqueues; the broker's queue is purged afterwards).
+CELERY_BROKER_URL (default redis://127.0.0.1:6379/14: the push enqueues, the worker reads; the
+broker's queue is purged afterwards).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import io
 import json
 import os
 import platform
@@ -41,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TEAM = "scale"
+SWEEP_TEAM = "sweep"
 _PARAGRAPH = (
     "latency budget prompt tokens fine-tune classifier persona retrieval cache throughput "
     "accuracy drift schema format errors evaluation benchmark vendor pricing contract support "
@@ -61,6 +66,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="measure a kept database again")
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument(
+        "--sweep-workloads", type=int, default=10_000,
+        help="workloads of the team whose sweep one worker process runs (0: none)",
+    )  # fmt: skip
     parser.add_argument("--only", default="", help="comma-separated endpoint names to measure")
     args = parser.parse_args()
 
@@ -84,6 +93,8 @@ def main() -> None:
         "GUNICORN_ACCESS_LOG": "",
         "GUNICORN_LOG_LEVEL": "warning",
     }
+    # The worker timing the sweep and the push's publishes go through Redis, as in production.
+    env.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
     os.environ.update(env)
     if not args.reuse:
         _recreate(admin_dsn, args.database)
@@ -130,6 +141,9 @@ def main() -> None:
         report["export"] = time_export(args.port, token)
         if not args.skip_sweep:
             report["sweep"] = time_sweep()
+            if args.sweep_workloads:
+                report["sweep_team"] = ensure_sweep_team(args.sweep_workloads)
+                report["sweep_worker"] = time_sweep_worker(env)
     finally:
         if server is not None:
             server.terminate()
@@ -154,9 +168,8 @@ def generate(scale: float) -> dict:  # noqa: C901 - one recipe, top to bottom
 
     from decisions.models import DecisionRecord, DecisionRevision
     from teams.services import team_create
-    from workloads.models import Assessment, FlagStatus, SwitchFlag, Workload, Worksheet
+    from workloads.models import Assessment, FlagStatus, SwitchFlag, Worksheet
     from workloads.selectors import workload_planned_result
-    from workloads.services.assessments import assessment_create
     from workloads.services.flags import _reasons, flag_figures
 
     rng = random.Random(15)
@@ -167,71 +180,13 @@ def generate(scale: float) -> dict:  # noqa: C901 - one recipe, top to bottom
     admin = User.objects.create_user("scale", password="scale")  # noqa: S106 - bench only
     team = team_create(slug=TEAM, name="Scale", admin=admin)
 
-    approaches = ["prompt", "prompt", "prompt", "fine-tune", "hybrid"]
-    workloads = []
-    for i in range(n_workloads):
-        workloads.append(
-            Workload(
-                team=team,
-                slug=f"workload-{i:05d}",
-                name=f"Workload {i:05d} {rng.choice(WORDS)}",
-                description=" ".join(rng.choices(WORDS, k=30)),
-                current_approach=approaches[i % len(approaches)],
-                model="gpt-4o-mini",
-                ft_model="ft:gpt-4o-mini:acme::x" if i % 3 == 0 else "",
-                parameters={
-                    "monthly_requests": 10_000 * (1 + i % 400),
-                    "user_tokens": 50 + i % 200,
-                    "prompt_overhead_tokens": 300 + (i * 7) % 1500,
-                    "output_tokens": 40 + i % 300,
-                    "horizon_months": 6,
-                    "training_examples": 1000 + i % 2000,
-                    "training_tokens_per_example": 300,
-                    "epochs": 3,
-                    "dev_hours": 16 + i % 24,
-                    "latency_sla_ms": 800,
-                    "format_error_threshold": 0.05,
-                    "labeled_examples": 1500,
-                    "accuracy_target": 0.9,
-                },
-            )
-        )
-    Workload.objects.bulk_create(workloads, batch_size=1000)
-    workloads = list(Workload.objects.filter(team=team).order_by("pk"))
-
+    workloads = make_workloads(team, n_workloads, rng)
     # Usage: hourly rows ending at the last complete hour. A fifth of the workloads have six
     # months of history, the others about a week: 1,000,000 rows at scale 1.
-    long_hours, short_hours = 4380, 155
-    buffer = io.StringIO()
-    rows = 0
-    received = now.isoformat()
-    for index, workload in enumerate(workloads):
-        hours = long_hours if index % 5 == 0 else short_hours
-        base = 200 + index % 500
-        for h in range(hours, 0, -1):
-            start = now - timedelta(hours=h)
-            requests = base + (h * 37 + index) % 150
-            buffer.write(
-                f"{team.pk}\t{workload.pk}\tu-{workload.pk}-{h}\t{start.isoformat()}\t"
-                f"{(start + timedelta(hours=1)).isoformat()}\t{requests}\t{requests * 600}\t"
-                f"{requests * 90}\tprompt\tgpt-4o-mini\t210.5\t{500 + (h * 13) % 700}\t"
-                f"{(h + index) % 7}\t0.0143\t{received}\n"
-            )
-            rows += 1
-    with connection.cursor() as cursor:
-        columns = (
-            "team_id, workload_id, client_id, period_start, period_end, requests, input_tokens, "
-            "output_tokens, approach, model, latency_p50_ms, latency_p99_ms, format_errors, "
-            "cost_usd, received_at"
-        )
-        with cursor.cursor.copy(f"COPY workloads_usagerecord ({columns}) FROM STDIN") as copy:
-            copy.write(buffer.getvalue())
-    _after_usage_copy(team)
-    Workload.objects.filter(team=team).update(usage_changed_at=now)
+    copy_usage(team, workloads, now, long_hours=4380, short_hours=155)
 
     # Assessments: one real one per workload, then four older copies of each (5 per workload).
-    for workload in Workload.objects.filter(team=team).select_related("team"):
-        assessment_create(workload=workload, reason=Assessment.Reason.SWEEP, now=now)
+    assess_all(team, now)
     with connection.cursor() as cursor:
         for k in range(1, 5):
             cursor.execute(
@@ -354,6 +309,91 @@ def generate(scale: float) -> dict:  # noqa: C901 - one recipe, top to bottom
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return counts()
+
+
+def make_workloads(team, n: int, rng: random.Random) -> list:
+    """`n` workloads on every approach, with planned parameters (bulk insert)."""
+    from workloads.models import Workload
+
+    approaches = ["prompt", "prompt", "prompt", "fine-tune", "hybrid"]
+    workloads = []
+    for i in range(n):
+        workloads.append(
+            Workload(
+                team=team,
+                slug=f"workload-{i:05d}",
+                name=f"Workload {i:05d} {rng.choice(WORDS)}",
+                description=" ".join(rng.choices(WORDS, k=30)),
+                current_approach=approaches[i % len(approaches)],
+                model="gpt-4o-mini",
+                ft_model="ft:gpt-4o-mini:acme::x" if i % 3 == 0 else "",
+                parameters={
+                    "monthly_requests": 10_000 * (1 + i % 400),
+                    "user_tokens": 50 + i % 200,
+                    "prompt_overhead_tokens": 300 + (i * 7) % 1500,
+                    "output_tokens": 40 + i % 300,
+                    "horizon_months": 6,
+                    "training_examples": 1000 + i % 2000,
+                    "training_tokens_per_example": 300,
+                    "epochs": 3,
+                    "dev_hours": 16 + i % 24,
+                    "latency_sla_ms": 800,
+                    "format_error_threshold": 0.05,
+                    "labeled_examples": 1500,
+                    "accuracy_target": 0.9,
+                },
+            )
+        )
+    Workload.objects.bulk_create(workloads, batch_size=1000)
+    return list(Workload.objects.filter(team=team).order_by("pk"))
+
+
+def assess_all(team, now) -> None:
+    """One assessment of every workload of `team`, in the sweep's batches."""
+    from workloads.models import Assessment, Workload
+    from workloads.services.assessments import BATCH, assessments_create
+
+    workloads = list(Workload.objects.filter(team=team).select_related("team").order_by("pk"))
+    for offset in range(0, len(workloads), BATCH):
+        assessments_create(
+            workloads=workloads[offset : offset + BATCH], reason=Assessment.Reason.SWEEP, now=now
+        )
+
+
+def copy_usage(team, workloads: list, now, *, long_hours: int, short_hours: int) -> int:
+    """Hourly usage rows ending at `now` by COPY: every fifth workload has `long_hours` of
+    history, the others `short_hours`; then the daily rollup. Returns the number of rows."""
+    from django.db import connection
+
+    from workloads.models import Workload
+
+    columns = (
+        "team_id, workload_id, client_id, period_start, period_end, requests, input_tokens, "
+        "output_tokens, approach, model, latency_p50_ms, latency_p99_ms, format_errors, "
+        "cost_usd, received_at"
+    )
+    received = now.isoformat()
+    rows = 0
+    sql = f"COPY workloads_usagerecord ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for index, workload in enumerate(workloads):
+            hours = long_hours if index % 5 == 0 else short_hours
+            base = 200 + index % 500
+            lines = []
+            for h in range(hours, 0, -1):
+                start = now - timedelta(hours=h)
+                requests = base + (h * 37 + index) % 150
+                lines.append(
+                    f"{team.pk}\t{workload.pk}\tu-{workload.pk}-{h}\t{start.isoformat()}\t"
+                    f"{(start + timedelta(hours=1)).isoformat()}\t{requests}\t"
+                    f"{requests * 600}\t{requests * 90}\tprompt\tgpt-4o-mini\t210.5\t"
+                    f"{500 + (h * 13) % 700}\t{(h + index) % 7}\t0.0143\t{received}\n"
+                )
+            copy.write("".join(lines))
+            rows += hours
+    _after_usage_copy(team)
+    Workload.objects.filter(team=team).update(usage_changed_at=now)
+    return rows
 
 
 def _after_usage_copy(team) -> None:
@@ -598,6 +638,104 @@ def time_sweep() -> dict:
     }
 
 
+def ensure_sweep_team(n: int) -> dict:
+    """A team of `n` workloads for the sweep alone (made once; --reuse keeps it): 35 days of
+    hourly usage for a fifth of them and a week for the others (an assessment reads 30 days),
+    one accepted decision with a revisit trigger per workload, and one round of assessments
+    (which raises the flags the next sweep keeps up to date)."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from decisions.models import DecisionRecord
+    from teams.models import Team
+    from teams.services import team_create
+    from workloads.models import SwitchFlag, UsageRecord, Workload
+
+    team = Team.objects.filter(slug=SWEEP_TEAM).first()
+    made_s = None
+    if team is None or Workload.objects.filter(team=team).count() != n:
+        began = time.perf_counter()
+        if team is not None:
+            team.delete()
+        admin = get_user_model().objects.get(username="scale")
+        team = team_create(slug=SWEEP_TEAM, name="Sweep", admin=admin)
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        workloads = make_workloads(team, n, random.Random(16))
+        copy_usage(team, workloads, now, long_hours=35 * 24, short_hours=155)
+        trigger = [{"metric": "monthly_requests", "comparator": ">", "threshold": 10**9}]
+        with transaction.atomic():
+            DecisionRecord.objects.bulk_create(
+                [
+                    DecisionRecord(
+                        team=team,
+                        number=i + 1,
+                        title=f"Keep {workload.name} as it runs",
+                        status="accepted",
+                        workload=workload,
+                        revisit_triggers=trigger,
+                        approach=workload.current_approach,
+                        created_by=admin,
+                    )  # fmt: skip
+                    for i, workload in enumerate(workloads)
+                ],
+                batch_size=1000,
+            )
+        assess_all(team, now)
+        made_s = round(time.perf_counter() - began, 1)
+    return {
+        "team": SWEEP_TEAM,
+        "workloads": Workload.objects.filter(team=team).count(),
+        "usage_rows": UsageRecord.objects.filter(team=team).count(),
+        "accepted_decisions": DecisionRecord.objects.filter(team=team).count(),
+        "live_flags": SwitchFlag.objects.filter(team=team, resolved_at=None).count(),
+        "generate_s": made_s,
+    }
+
+
+def time_sweep_worker(env: dict) -> dict:
+    """Every workload of the sweep team marked as having new usage, then `assessment_sweep`:
+    its batches are run by one real Celery worker process (solo pool) over the broker; the
+    time is from the sweep's start to the last assessment stored."""
+    from django.utils import timezone
+
+    from workloads.models import Assessment, Workload
+    from workloads.services.assessments import assessment_sweep
+
+    workloads = Workload.objects.filter(team__slug=SWEEP_TEAM)
+    _purge_broker()
+    worker = _worker(env)
+    try:
+        workloads.update(usage_changed_at=timezone.now(), assessment_requested_at=None)
+        before = Assessment.objects.filter(team__slug=SWEEP_TEAM).count()
+        began = time.perf_counter()
+        claimed = len(assessment_sweep())
+        enqueued = time.perf_counter() - began
+        made = 0
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            made = Assessment.objects.filter(team__slug=SWEEP_TEAM).count() - before
+            if made >= claimed:
+                break
+            if worker.poll() is not None:
+                raise SystemExit("the worker died:\n" + "".join(worker.log[-30:]))
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - began
+        rss = _peak_rss_mb(worker.pid)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    return {
+        "workloads": workloads.count(),
+        "claimed": claimed,
+        "assessments_made": made,
+        "claim_and_publish_s": round(enqueued, 2),
+        "seconds": round(elapsed, 2),
+        "ms_per_workload": round(elapsed * 1000 / max(made, 1), 2),
+        "worker_peak_rss_mb": round(rss, 1),
+    }
+
+
 # --- infrastructure -----------------------------------------------------------------------------
 
 
@@ -624,6 +762,37 @@ def _gunicorn(env: dict, port: int) -> subprocess.Popen:
             time.sleep(0.3)
     server.terminate()
     raise SystemExit("gunicorn did not start")
+
+
+def _worker(env: dict) -> subprocess.Popen:
+    """One Celery worker process on the default queue (solo pool), once it answers a ping."""
+    import threading
+
+    from config.celery import app
+
+    name = f"sweep-{os.getpid()}@{platform.node()}"
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default",
+               "--pool", "solo", "--loglevel", "WARNING", "-n", name, "--without-gossip",
+               "--without-mingle", "--without-heartbeat"]  # fmt: skip
+    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    worker.log = []
+    threading.Thread(target=lambda: worker.log.extend(worker.stdout), daemon=True).start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if app.control.ping(destination=[name], timeout=0.5):
+            return worker
+        if worker.poll() is not None:
+            raise SystemExit("the worker did not start:\n" + "".join(worker.log[-30:]))
+    worker.terminate()
+    raise SystemExit("the worker did not answer a ping within 60 s")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _purge_broker() -> None:

@@ -7,13 +7,15 @@ class DecisionsConfig(AppConfig):
     name = "decisions"
 
     def ready(self) -> None:
-        from workloads.signals import workload_assessed
+        from workloads.signals import workloads_assessed
 
-        workload_assessed.connect(_check_revisit, dispatch_uid="decisions-workload-assessed")
+        workloads_assessed.connect(_check_revisit, dispatch_uid="decisions-workloads-assessed")
 
 
-def _check_revisit(sender, *, assessment, **kwargs) -> None:
+def _check_revisit(sender, *, assessments, **kwargs) -> None:
     # Imported here: services import models, which are not ready when this module loads.
-    from decisions.services.revisit import decision_revisit_check
+    from decisions.services.revisit import decisions_revisit_check
 
-    decision_revisit_check(workload=assessment.workload, metrics=assessment.metrics())
+    decisions_revisit_check(
+        checks=[(assessment.workload, assessment.metrics()) for assessment in assessments]
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Max, QuerySet
+from django.db.models import F, Max, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
 
-from evaluations.models import BenchmarkRun, BenchmarkStatus
+from evaluations.models import BenchmarkCandidate, BenchmarkRun, BenchmarkStatus
 from evaluations.persona_models import PersonaSpec, PersonaVersion
 
 
@@ -27,16 +28,29 @@ def persona_evidence(workload_id: int) -> dict | None:
     workload, per candidate approach: `{run, name, approaches: {APPROACH: {label, consistency,
     robustness}}}`; None when no such run exists. Consistency is the long-conversation column
     (where prompted personas drift); robustness the overall share of attacks held."""
-    run = (
+    return persona_evidence_for([workload_id]).get(workload_id)
+
+
+def persona_evidence_for(workload_ids: list[int]) -> dict[int, dict]:
+    """`persona_evidence` of several workloads in two queries: workload id → evidence
+    (workloads without a finished persona run are left out)."""
+    latest_first = [F("finished_at").desc(), F("id").desc()]
+    runs = (
         BenchmarkRun.objects.filter(
-            workload_id=workload_id, status=BenchmarkStatus.FINISHED, persona__isnull=False
+            workload_id__in=workload_ids, status=BenchmarkStatus.FINISHED, persona__isnull=False
         )
-        .order_by("-finished_at", "-id")
-        .first()
+        .annotate(rank=Window(RowNumber(), partition_by=F("workload_id"), order_by=latest_first))
+        .filter(rank=1)
+        .only("pk", "workload_id", "name", "summary")
+        .prefetch_related(
+            Prefetch("candidates", BenchmarkCandidate.objects.only("run", "label", "approach"))
+        )
     )
-    if run is None:
-        return None
-    approaches = dict(run.candidates.values_list("label", "approach"))
+    return {run.workload_id: _persona_figures(run) for run in runs}
+
+
+def _persona_figures(run: BenchmarkRun) -> dict:
+    approaches = {candidate.label: candidate.approach for candidate in run.candidates.all()}
     figures: dict[str, dict] = {}
     for candidate in (run.summary or {}).get("candidates", []):
         approach = approaches.get(candidate["label"])

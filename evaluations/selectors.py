@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from evaluations.models import (
     BenchmarkCandidate,
@@ -182,21 +183,32 @@ def benchmark_measurements(*, workload_id: int, since) -> dict | None:
     cost_per_request}`. The format error rate is 1 − JSON-schema validity when the run scored
     it, else 1 − JSON validity, else None. A run whose candidate answered no call measured
     nothing: the run before it counts."""
+    return benchmark_measurements_for(workload_ids=[workload_id], since=since).get(workload_id)
+
+
+def benchmark_measurements_for(*, workload_ids: list[int], since) -> dict[int, dict]:
+    """`benchmark_measurements` of several workloads in two queries: workload id → what was
+    measured (workloads without a measuring run are left out)."""
+    latest_first = [F("finished_at").desc(), F("pk").desc()]
     runs = (
         BenchmarkRun.objects.filter(
-            workload_id=workload_id, status=BenchmarkStatus.FINISHED, finished_at__gte=since
+            workload_id__in=workload_ids, status=BenchmarkStatus.FINISHED, finished_at__gte=since
         )
-        .only("pk", "name", "summary", "finished_at")
+        .annotate(rank=Window(RowNumber(), partition_by=F("workload_id"), order_by=latest_first))
+        .filter(rank__lte=MEASURED_RUNS)
+        .only("pk", "workload_id", "name", "summary", "finished_at")
         .prefetch_related(
             Prefetch("candidates", BenchmarkCandidate.objects.only("run", "label", "approach"))
         )
-        .order_by("-finished_at", "-pk")
+        .order_by("workload_id", *latest_first)
     )
-    for run in runs[:MEASURED_RUNS]:
-        measured = _measured(run)
-        if measured is not None:
-            return measured
-    return None
+    found: dict[int, dict] = {}
+    for run in runs:
+        if run.workload_id not in found:
+            measured = _measured(run)
+            if measured is not None:
+                found[run.workload_id] = measured
+    return found
 
 
 MEASURED_RUNS = 10  # how far back a workload's evidence looks past runs that measured nothing

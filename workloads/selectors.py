@@ -64,13 +64,21 @@ def price_inputs(
     return found
 
 
-def workload_roi_data(workload: Workload, *, price_rows=None) -> dict:
+def workload_roi_data(workload: Workload, *, price_rows=None, prompt_tokens=None) -> dict:
     """The workload's ROI inputs before observation: its parameters, its policy, prices from
     the price table for `model` / `ft_model` (an explicit price parameter always wins), and the
-    prompt overhead from its linked prompt's production version when it has one (SPEC §8)."""
+    prompt overhead from its linked prompt's production version when it has one (SPEC §8).
+
+    `prompt_tokens` (a dict, template id → overhead) keeps each prompt's overhead across calls,
+    for a batch of workloads sharing prompts."""
     data = dict(workload.parameters)
     data["policy"] = workload.policy
-    overhead = workload_prompt_tokens(workload)
+    if prompt_tokens is None:
+        overhead = workload_prompt_tokens(workload)
+    else:
+        if workload.prompt_template_id not in prompt_tokens:
+            prompt_tokens[workload.prompt_template_id] = workload_prompt_tokens(workload)
+        overhead = prompt_tokens[workload.prompt_template_id]
     if overhead is not None:
         data["prompt_overhead_tokens"] = overhead
     # Stored parameters are JSON numbers; prices are Decimals.

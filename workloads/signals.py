@@ -2,6 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent inside the transaction that stores an assessment with a recommendation, with
-# `assessment` (a workloads.models.Assessment).
-workload_assessed = Signal()
+# Sent inside the transaction that stores a batch of assessments, with `assessments` (a list of
+# workloads.models.Assessment of distinct workloads, each with a recommendation).
+workloads_assessed = Signal()

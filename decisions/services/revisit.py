@@ -1,7 +1,7 @@
 """Marking accepted decisions "needs revisit" (a flag, not a status) and clearing the flag.
 
 One implementation, reached from two places: every workload assessment (the
-`workload_assessed` signal, connected in decisions/apps.py) checks the revisit triggers and
+`workloads_assessed` signal, connected in decisions/apps.py) checks the revisit triggers and
 review-by dates of the workload's accepted decisions, and a daily task checks every review-by
 date. A reason is keyed by what fired (the trigger, or the review-by date): one that keeps
 firing updates its sentence in place, and a check that changes nothing writes nothing.
@@ -10,9 +10,10 @@ firing updates its sentence in place, and a check that changes nothing writes no
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from decisions import triggers
@@ -36,19 +37,37 @@ def decision_revisit_check(
     """Check the workload's accepted decisions against fresh figures (`metrics` with
     decisions.triggers metric names) and their review-by dates. Returns the decisions newly
     flagged or whose reasons changed."""
+    return decisions_revisit_check(checks=[(workload, metrics)], today=today)
+
+
+def decisions_revisit_check(
+    *,
+    checks: Sequence[tuple[Workload, Mapping[str, object]]],
+    today: dt.date | None = None,
+) -> list[DecisionRecord]:
+    """`decision_revisit_check` for several workloads (a batch of assessments): one read of the
+    accepted decisions per team, one write for all of them."""
     today = today or timezone.localdate()
-    accepted = (
-        DecisionRecord.objects.for_team(workload.team)
-        .filter(workload=workload, status=DecisionStatus.ACCEPTED)
-        .select_related("team", "workload")
-        .prefetch_related("revisit_reasons")
-    )
+    by_team: dict[int, dict[int, tuple[Workload, Mapping[str, object]]]] = {}
+    for workload, metrics in checks:
+        by_team.setdefault(workload.team_id, {})[workload.pk] = (workload, metrics)
     found = {}
-    for decision in accepted:
-        reasons = triggers.evaluate_triggers(decision.revisit_triggers, metrics)
-        if decision.review_overdue_on(today):
-            reasons.append(review_reason(decision))
-        found[decision] = reasons
+    for team_checks in by_team.values():
+        team = next(iter(team_checks.values()))[0].team
+        # A decision without triggers or a review-by date has nothing to check.
+        accepted = (
+            DecisionRecord.objects.for_team(team)
+            .filter(workload__in=list(team_checks), status=DecisionStatus.ACCEPTED)
+            .filter(Q(review_by__isnull=False) | ~Q(revisit_triggers=[]))
+            .select_related("team", "workload")
+            .prefetch_related("revisit_reasons")
+        )
+        for decision in accepted:
+            metrics = team_checks[decision.workload_id][1]
+            reasons = triggers.evaluate_triggers(decision.revisit_triggers, metrics)
+            if decision.review_overdue_on(today):
+                reasons.append(review_reason(decision))
+            found[decision] = reasons
     return _record(found)
 
 

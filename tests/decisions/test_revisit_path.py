@@ -1,5 +1,5 @@
 """The production path of "needs revisit": a stored assessment reaches the revisit triggers of the
-workload's accepted decisions through the `workload_assessed` signal, and the daily beat task
+workload's accepted decisions through the `workloads_assessed` signal, and the daily beat task
 marks decisions whose review-by date has come."""
 
 from __future__ import annotations

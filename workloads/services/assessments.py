@@ -25,21 +25,21 @@ from django.db.models.expressions import RowRange
 from django.utils import timezone
 
 from evaluations.models import ModelPrice
-from evaluations.persona_selectors import persona_evidence
-from evaluations.selectors import benchmark_measurements
+from evaluations.persona_selectors import persona_evidence_for
+from evaluations.selectors import benchmark_measurements_for
 from teams.models import Team
 from workloads import roi
 from workloads.models import Approach, Assessment, UsageDay, UsageRecord, Workload
 from workloads.selectors import workload_roi_data
-from workloads.services.flags import flag_sync, flags_release_held
-from workloads.signals import workload_assessed
+from workloads.services.flags import flags_release_held, flags_sync
+from workloads.signals import workloads_assessed
+from workloads.usage_ingest import MAX_PERIOD
 
 logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(days=30)
 # A claim older than this without a finished assessment means the task was lost.
 STALE_CLAIM = timedelta(minutes=2)
-_MAX_PERIOD = timedelta(days=31)
 
 
 # --- asking for assessments ---------------------------------------------------------------------
@@ -202,36 +202,67 @@ def assessment_run(*, workload_id: int, reason: str) -> Assessment | None:
 
 def assessments_run(*, workload_ids: list[int], reason: str) -> list[Assessment]:
     """A batch task's service: release the claims of `workload_ids` in one UPDATE, then assess
-    each workload that still exists, reading each team's price table once."""
+    the workloads that still exist, together."""
     Workload.objects.filter(pk__in=workload_ids).update(assessment_requested_at=None)
-    workloads = Workload.objects.select_related("team").filter(pk__in=workload_ids).order_by("pk")
-    price_rows: dict[int, list] = {}
-    done = []
-    for workload in workloads:
-        if workload.team_id not in price_rows:
-            price_rows[workload.team_id] = list(ModelPrice.objects.for_team(workload.team))
-        done.append(
-            assessment_create(
-                workload=workload, reason=reason, price_rows=price_rows[workload.team_id]
-            )
-        )
-    return done
+    workloads = (
+        Workload.objects.select_related("team", "prompt_template__team")
+        .filter(pk__in=workload_ids)
+        .order_by("pk")
+    )
+    return assessments_create(workloads=list(workloads), reason=reason)
 
 
 def assessment_create(
-    *, workload: Workload, reason: str, now: datetime | None = None, price_rows=None
+    *, workload: Workload, reason: str, now: datetime | None = None
 ) -> Assessment:
-    """Evaluate `workload` now: observe usage, run the ROI engine, store the assessment, then
-    raise or resolve its switch flag and announce it (`workload_assessed`: the decisions app
-    checks the revisit triggers of the workload's accepted decisions)."""
+    """Evaluate `workload` now (see `assessments_create`)."""
+    return assessments_create(workloads=[workload], reason=reason, now=now)[0]
+
+
+def assessments_create(
+    *, workloads: list[Workload], reason: str, now: datetime | None = None
+) -> list[Assessment]:
+    """Evaluate `workloads` now: observe usage, run the ROI engine, store the assessments, then
+    raise or resolve their switch flags and announce them (`workloads_assessed`: the decisions
+    app checks the revisit triggers of the workloads' accepted decisions).
+
+    Each figure is read for all the workloads at once (usage, benchmark and persona evidence,
+    each team's price table, each linked prompt's overhead), and the writes are one transaction,
+    so a batch costs about as many queries as one workload.
+    """
+    if not workloads:
+        return []
     now = now or timezone.now()
-    observed = observe_usage(workload, now=now)
-    measured = benchmark_measurements(workload_id=workload.pk, since=now - WINDOW)
-    if measured is not None:
-        observed["benchmark"] = measured
-    # Consistency and robustness as a persona run measured them (SPEC §7.5), or None.
-    observed["persona"] = persona_evidence(workload.pk)
-    data = live_roi_data(workload, observed, price_rows=price_rows)
+    ids = [workload.pk for workload in workloads]
+    observed = observe_usages(workloads, now=now)
+    measured = benchmark_measurements_for(workload_ids=ids, since=now - WINDOW)
+    personas = persona_evidence_for(ids)
+    price_rows: dict[int, list] = {}
+    prompt_tokens: dict[int, int | None] = {}
+    assessments = []
+    for workload in workloads:
+        if workload.team_id not in price_rows:
+            price_rows[workload.team_id] = list(ModelPrice.objects.for_team(workload.team))
+        found = observed[workload.pk]
+        if workload.pk in measured:
+            found["benchmark"] = measured[workload.pk]
+        # Consistency and robustness as a persona run measured them (SPEC §7.5), or None.
+        found["persona"] = personas.get(workload.pk)
+        data = live_roi_data(
+            workload, found, price_rows=price_rows[workload.team_id], prompt_tokens=prompt_tokens
+        )
+        assessments.append(_assessment(workload, reason, found, data, now))
+    with transaction.atomic():
+        _commit_without_waiting()
+        Assessment.objects.bulk_create(assessments)
+        flags_sync(assessments=assessments)
+        recommended = [assessment for assessment in assessments if assessment.recommendation]
+        if recommended:
+            workloads_assessed.send(sender=Assessment, assessments=recommended)
+    return assessments
+
+
+def _assessment(workload: Workload, reason: str, observed: dict, data: dict, now) -> Assessment:
     assessment = Assessment(
         team_id=workload.team_id,
         workload=workload,
@@ -250,12 +281,6 @@ def assessment_create(
         assessment.inputs = inputs.as_dict()
         assessment.outputs = result.as_dict()
         assessment.recommendation = result.recommendation
-    with transaction.atomic():
-        _commit_without_waiting()
-        assessment.save()
-        flag_sync(assessment=assessment)
-        if assessment.recommendation:
-            workload_assessed.send(sender=Assessment, assessment=assessment)
     return assessment
 
 
@@ -285,68 +310,96 @@ def observe_usage(workload: Workload, *, now: datetime) -> dict:
       the window that report a p99).
     - `format_error_rate`: format errors ÷ requests, over records that report format errors.
     """
+    return observe_usages([workload], now=now)[workload.pk]
+
+
+_SUMS = (
+    "records", "requests", "input_tokens", "output_tokens", "prompt_requests",
+    "prompt_input_tokens", "format_errors", "format_requests",
+)  # fmt: skip
+
+
+def observe_usages(workloads: list[Workload], *, now: datetime) -> dict[int, dict]:
+    """`observe_usage` of several workloads in three queries (daily rollup sums, the raw records
+    at the window's edges, the weighted p99s): workload id → what usage says."""
     start = now - WINDOW
-    records = UsageRecord.objects.filter(workload=workload)
-    unmarked_is_prompt = workload.current_approach == Approach.PROMPT
+    ids = [workload.pk for workload in workloads]
     # Whole UTC days inside the window come from the daily rollup; the records that began in
     # the partial days at either end, and those straddling the window start, are read raw.
     first_day = _next_midnight(start)
     last_day = _midnight(now)
     if first_day >= last_day:
         first_day = last_day = start
-    days = UsageDay.objects.filter(
-        workload=workload, day__gte=first_day.date(), day__lt=last_day.date()
+    # "Unmarked" usage counts as prompt usage for a workload that runs on prompts.
+    prompt_like = {
+        workload.pk: (Approach.PROMPT, "") if workload.current_approach == Approach.PROMPT
+        else (Approach.PROMPT,)
+        for workload in workloads
+    }  # fmt: skip
+    totals = {pk: dict.fromkeys(_SUMS, Decimal(0)) for pk in ids}
+    days = (
+        UsageDay.objects.filter(
+            workload_id__in=ids, day__gte=first_day.date(), day__lt=last_day.date()
+        )
+        .values("workload_id", "approach")
+        .annotate(
+            # Aggregate aliases must not shadow field names, hence the "sum_" prefix.
+            sum_records=Sum("records"),
+            sum_requests=Sum("requests"),
+            sum_input_tokens=Sum("input_tokens"),
+            sum_output_tokens=Sum("output_tokens"),
+            sum_format_errors=Sum("format_errors"),
+            sum_format_requests=Sum("format_requests"),
+        )
+        .order_by()
     )
-    prompt_days = (
-        Q(approach=Approach.PROMPT) | Q(approach="")
-        if unmarked_is_prompt
-        else Q(approach=Approach.PROMPT)
-    )
-    # Aggregate aliases must not shadow field names, hence the "sum_" prefix.
-    inside = days.aggregate(
-        sum_records=Sum("records"),
-        sum_requests=Sum("requests"),
-        sum_input_tokens=Sum("input_tokens"),
-        sum_output_tokens=Sum("output_tokens"),
-        sum_prompt_requests=Sum("requests", filter=prompt_days),
-        sum_prompt_input_tokens=Sum("input_tokens", filter=prompt_days),
-        sum_format_errors=Sum("format_errors"),
-        sum_format_requests=Sum("format_requests"),
-    )
-    totals = {key.removeprefix("sum_"): Decimal(value or 0) for key, value in inside.items()}
-    edges = records.filter(
+    for row in days:
+        found = totals[row["workload_id"]]
+        for name in ("records", "requests", "input_tokens", "output_tokens", "format_errors",
+                     "format_requests"):  # fmt: skip
+            found[name] += Decimal(row[f"sum_{name}"] or 0)
+        if row["approach"] in prompt_like[row["workload_id"]]:
+            found["prompt_requests"] += Decimal(row["sum_requests"] or 0)
+            found["prompt_input_tokens"] += Decimal(row["sum_input_tokens"] or 0)
+    edges = UsageRecord.objects.filter(
         Q(period_start__gte=start, period_start__lt=first_day)
         | Q(period_start__gte=last_day, period_start__lt=now)
-        | Q(period_start__lt=start, period_end__gt=start, period_start__gte=start - _MAX_PERIOD)
+        | Q(period_start__lt=start, period_end__gt=start, period_start__gte=start - MAX_PERIOD),
+        workload_id__in=ids,
     ).values_list(
-        "period_start", "period_end", "requests", "input_tokens", "output_tokens", "approach",
-        "format_errors",
+        "workload_id", "period_start", "period_end", "requests", "input_tokens", "output_tokens",
+        "approach", "format_errors",
     )  # fmt: skip
-    for p_start, p_end, requests, input_tokens, output_tokens, approach, errors in edges:
+    for pk, p_start, p_end, requests, input_tokens, output_tokens, approach, errors in edges:
+        found = totals[pk]
         # A record straddling the window start counts pro rata by time.
         share = Decimal((p_end - start) / (p_end - p_start)) if p_start < start else Decimal(1)
-        totals["records"] += 1
-        totals["requests"] += requests * share
-        totals["input_tokens"] += input_tokens * share
-        totals["output_tokens"] += output_tokens * share
-        if approach == Approach.PROMPT or (not approach and unmarked_is_prompt):
-            totals["prompt_requests"] += requests * share
-            totals["prompt_input_tokens"] += input_tokens * share
+        found["records"] += 1
+        found["requests"] += requests * share
+        found["input_tokens"] += input_tokens * share
+        found["output_tokens"] += output_tokens * share
+        if (approach or "") in prompt_like[pk]:
+            found["prompt_requests"] += requests * share
+            found["prompt_input_tokens"] += input_tokens * share
         if errors is not None:
-            totals["format_errors"] += errors * share
-            totals["format_requests"] += requests * share
+            found["format_errors"] += errors * share
+            found["format_requests"] += requests * share
+    p99s = _weighted_p99s(ids, start=start, now=now)
     return {
-        "window_start": start.isoformat(),
-        "window_end": now.isoformat(),
-        "records": int(totals["records"]),
-        "requests": int(totals["requests"].to_integral_value()),
-        "mean_input_tokens": _ratio(totals["input_tokens"], totals["requests"]),
-        "mean_output_tokens": _ratio(totals["output_tokens"], totals["requests"]),
-        "prompt_mean_input_tokens": _ratio(
-            totals["prompt_input_tokens"], totals["prompt_requests"]
-        ),
-        "latency_p99_ms": _weighted_p99(records.filter(period_end__gt=start, period_start__lt=now)),
-        "format_error_rate": _ratio(totals["format_errors"], totals["format_requests"], places=6),
+        pk: {
+            "window_start": start.isoformat(),
+            "window_end": now.isoformat(),
+            "records": int(found["records"]),
+            "requests": int(found["requests"].to_integral_value()),
+            "mean_input_tokens": _ratio(found["input_tokens"], found["requests"]),
+            "mean_output_tokens": _ratio(found["output_tokens"], found["requests"]),
+            "prompt_mean_input_tokens": _ratio(
+                found["prompt_input_tokens"], found["prompt_requests"]
+            ),
+            "latency_p99_ms": p99s.get(pk),
+            "format_error_rate": _ratio(found["format_errors"], found["format_requests"], places=6),
+        }
+        for pk, found in totals.items()
     }
 
 
@@ -359,24 +412,34 @@ def _next_midnight(moment: datetime) -> datetime:
     return midnight if midnight == moment else midnight + timedelta(days=1)
 
 
-def _weighted_p99(records) -> float | None:
+def _weighted_p99s(ids: list[int], *, start: datetime, now: datetime) -> dict[int, float]:
+    """Per workload, the smallest record p99 whose records at or below it carry 99% of the
+    requests of the records overlapping the window (workloads without such records are left
+    out)."""
+    by_latency = [F("latency_p99_ms").asc(), F("pk").asc()]
     ranked = (
-        records.filter(latency_p99_ms__isnull=False, requests__gt=0)
+        UsageRecord.objects.filter(
+            workload_id__in=ids, period_end__gt=start, period_start__lt=now,
+            # No record is longer than MAX_PERIOD: this bounds the index range read.
+            period_start__gte=start - MAX_PERIOD,
+            latency_p99_ms__isnull=False, requests__gt=0,
+        )
         .annotate(
             running=Window(
-                Sum("requests"), order_by=[F("latency_p99_ms").asc(), F("pk").asc()],
+                Sum("requests"), partition_by=F("workload_id"), order_by=by_latency,
                 frame=RowRange(start=None, end=0),
             ),
-            total=Window(Sum("requests")),
+            total=Window(Sum("requests"), partition_by=F("workload_id")),
         )
+        .filter(running__gte=F("total") * Decimal("0.99"))
+        .values_list("workload_id", "latency_p99_ms")
+        .order_by()
     )  # fmt: skip
-    p99 = (
-        ranked.filter(running__gte=F("total") * Decimal("0.99"))
-        .order_by("latency_p99_ms")
-        .values_list("latency_p99_ms", flat=True)
-        .first()
-    )
-    return None if p99 is None else round(float(p99), 3)
+    found: dict[int, float] = {}
+    for pk, p99 in ranked:
+        if pk not in found or p99 < found[pk]:
+            found[pk] = p99
+    return {pk: round(float(p99), 3) for pk, p99 in found.items()}
 
 
 def _ratio(part: Decimal, whole: Decimal, places: int = 2) -> float | None:
@@ -385,13 +448,15 @@ def _ratio(part: Decimal, whole: Decimal, places: int = 2) -> float | None:
     return round(float(part / whole), places)
 
 
-def live_roi_data(workload: Workload, observed: dict, *, price_rows=None) -> dict:
+def live_roi_data(
+    workload: Workload, observed: dict, *, price_rows=None, prompt_tokens=None
+) -> dict:
     """ROI inputs: the workload's parameters and prices, overridden by what usage shows, then
     by what the latest linked benchmark measured (`observed["benchmark"]`).
 
     Without usage in the window the planned figures of the parameters stand.
     """
-    data = workload_roi_data(workload, price_rows=price_rows)
+    data = workload_roi_data(workload, price_rows=price_rows, prompt_tokens=prompt_tokens)
     if not observed["requests"]:
         return _with_benchmark(data, observed.get("benchmark"))
     data["monthly_requests"] = observed["requests"]

@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from teams import services as team_services
@@ -78,29 +78,99 @@ def flag_sync(*, assessment: Assessment, now: datetime | None = None) -> SwitchF
 
     `now` (default: the assessment's time) is when a flag would be raised.
     """
-    now = now or assessment.created_at
-    if not assessment.recommendation:
-        return None  # the inputs were invalid: the assessment says nothing either way
+    return flags_sync(assessments=[assessment], now=now).get(assessment.workload_id)
+
+
+_UPDATED = ("status", "to_approach", "from_approach", "assessment", "reasons", "figures",
+            "resolved_at", "updated_at")  # fmt: skip
+
+
+def _save_all(flags: list[SwitchFlag]) -> None:
+    """Store the `_UPDATED` fields of `flags` in one statement.
+
+    On PostgreSQL an UPDATE … FROM (VALUES …) with the fields' own database values: Django's
+    `bulk_update` builds a CASE per field and row, which costs more than the assessments it
+    follows.
+    """
+    if not flags:
+        return
+    if connection.vendor != "postgresql":
+        SwitchFlag.objects.bulk_update(flags, _UPDATED)
+        return
+    fields = [SwitchFlag._meta.get_field(name) for name in _UPDATED]
+    columns = ["id", *(field.column for field in fields)]
+    types = ["bigint", *(field.db_type(connection) for field in fields)]
+    row = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+    params = []
+    for flag in flags:
+        params.append(flag.pk)
+        params += [
+            field.get_db_prep_save(getattr(flag, field.attname), connection) for field in fields
+        ]
+    table = SwitchFlag._meta.db_table
+    assignments = ", ".join(f"{column} = v.{column}" for column in columns[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS f SET {assignments} "  # noqa: S608 - model names, placeholders
+            f"FROM (VALUES {', '.join([row] * len(flags))}) AS v({', '.join(columns)}) "
+            f"WHERE f.id = v.id",
+            params,
+        )
+
+
+def flags_sync(
+    *, assessments: list[Assessment], now: datetime | None = None
+) -> dict[int, SwitchFlag]:
+    """`flag_sync` for stored assessments of distinct workloads, in a handful of queries:
+    returns workload id → its live flag, for the workloads that have one afterwards."""
+    judged = {a.workload_id: a for a in assessments if a.recommendation}
+    if not judged:
+        return {}  # invalid inputs: those assessments say nothing either way
     with transaction.atomic():
-        # Serialise flag changes per workload (concurrent assessments, sweep, user actions).
-        Workload.objects.select_for_update().filter(pk=assessment.workload_id).first()
-        live = SwitchFlag.objects.filter(workload=assessment.workload_id).live().first()
-        if not assessment.disagrees:
-            if live is not None:
-                _resolve(live, assessment)
-            return None
-        if live is not None:
-            return _update(live, assessment)
-        return _raise(assessment, now)
+        # Serialise flag changes per workload (concurrent assessments, sweep, user actions);
+        # rows are locked in id order, as every claim locks them.
+        list(Workload.objects.select_for_update().filter(pk__in=judged).order_by("pk").values("pk"))
+        live = {
+            flag.workload_id: flag
+            for flag in SwitchFlag.objects.filter(workload_id__in=judged).live()
+        }
+        to_raise = [a for pk, a in judged.items() if a.disagrees and pk not in live]
+        last_raised = dict(
+            SwitchFlag.objects.filter(workload_id__in=[a.workload_id for a in to_raise])
+            .values("workload_id")
+            .annotate(last=Max("created_at"))
+            .values_list("workload_id", "last")
+            .order_by()
+        ) if to_raise else {}  # fmt: skip
+        changed, resolved, raised = [], [], []
+        for pk, assessment in judged.items():
+            flag = live.get(pk)
+            if flag is not None:
+                flag.workload = assessment.workload
+                if assessment.disagrees:
+                    changed.append(_update(flag, assessment))
+                else:
+                    resolved.append(_resolve(flag, assessment))
+                continue
+            if assessment.disagrees:
+                at = now or assessment.created_at
+                last = last_raised.get(pk)
+                # The no-flapping rule holds it back; the sweep raises it later.
+                if last is None or at - last >= QUIET_PERIOD:
+                    raised.append(_new(assessment, at))
+        _save_all(changed + resolved)
+        SwitchFlag.objects.bulk_create(raised)
+        for flag in resolved:
+            _emit("flag.resolved", flag)
+            del live[flag.workload_id]
+        for flag in raised:
+            _emit("flag.raised", flag)
+            live[flag.workload_id] = flag
+    return live
 
 
-def _raise(assessment: Assessment, now: datetime) -> SwitchFlag | None:
-    last = (
-        SwitchFlag.objects.filter(workload=assessment.workload_id).order_by("-created_at").first()
-    )
-    if last is not None and now - last.created_at < QUIET_PERIOD:
-        return None  # held back by the no-flapping rule; the sweep raises it later
-    flag = SwitchFlag.objects.create(
+def _new(assessment: Assessment, now: datetime) -> SwitchFlag:
+    return SwitchFlag(
         team_id=assessment.team_id,
         workload=assessment.workload,
         assessment=assessment,
@@ -111,8 +181,6 @@ def _raise(assessment: Assessment, now: datetime) -> SwitchFlag | None:
         created_at=now,
         updated_at=now,
     )
-    _emit("flag.raised", flag)
-    return flag
 
 
 def _update(flag: SwitchFlag, assessment: Assessment) -> SwitchFlag:
@@ -124,19 +192,17 @@ def _update(flag: SwitchFlag, assessment: Assessment) -> SwitchFlag:
     flag.reasons = _reasons(assessment)
     flag.figures = flag_figures(assessment)
     flag.updated_at = assessment.created_at
-    flag.save()
     return flag
 
 
-def _resolve(flag: SwitchFlag, assessment: Assessment) -> None:
+def _resolve(flag: SwitchFlag, assessment: Assessment) -> SwitchFlag:
     # A dismissed flag keeps its status (and reason) but stops being live.
     if flag.status != FlagStatus.DISMISSED:
         flag.status = FlagStatus.RESOLVED
     flag.resolved_at = assessment.created_at
     flag.updated_at = assessment.created_at
     flag.assessment = assessment
-    flag.save()
-    _emit("flag.resolved", flag)
+    return flag
 
 
 def _emit(event: str, flag: SwitchFlag) -> None:
