@@ -2,17 +2,18 @@
 
 Generates one team holding (at --scale 1) 1,000 workloads, 1,000,000 hourly usage rows over six
 months, 5,000 assessments, 565 live flags, 2,000 worksheets and 10,000 decision records with
-about 24,500 revisions (bulk inserts and COPY: a few minutes), then measures:
+about 24,500 revisions (bulk inserts and COPY: a few minutes), and a second team of
+--sweep-workloads workloads for the sweep (default 10,000; usage over the last 35 days, an
+accepted decision with a revisit trigger each, flags live from a first round). The database is
+then vacuumed and analyzed (as autovacuum would have), and the benchmark measures:
 
 - every list and detail page and API endpoint over HTTP against gunicorn (2 workers, DEBUG off):
   p50/p95 of --requests sequential requests after two warm-up requests, and the number of SQL
   queries of one request (in process, through Django's test client);
 - the sweep: every workload marked as having new usage, then `assessment_sweep` with tasks run
   eagerly in this process (the work one worker process does, with its query count);
-- the sweep over a second team of --sweep-workloads workloads (default 10,000; usage over the
-  last 35 days, an accepted decision with a revisit trigger each, flags live from a first
-  round), its batches run by one real Celery worker process: from the sweep's start to the
-  last assessment stored;
+- the sweep over the second team, its batches run by one real Celery worker process: from the
+  sweep's start to the last assessment stored;
 - one push touching every workload (one record each) over HTTP: the answer's latency.
 
 Prints JSON. --scale 0.01 makes a quick run (10 workloads, 10,000 usage rows, …). The database
@@ -123,6 +124,10 @@ def main() -> None:
             report["generate_s"] = round(time.perf_counter() - began, 1)
         else:
             report["generated"] = counts()
+        if not args.skip_sweep and args.sweep_workloads:
+            # Made before the pages are measured: another team's data must not slow this one's.
+            report["sweep_team"] = ensure_sweep_team(args.sweep_workloads)
+        report["postgresql"] = _vacuumed()
         session, token = credentials()
         endpoints = endpoint_list()
         if args.only:
@@ -142,7 +147,6 @@ def main() -> None:
         if not args.skip_sweep:
             report["sweep"] = time_sweep()
             if args.sweep_workloads:
-                report["sweep_team"] = ensure_sweep_team(args.sweep_workloads)
                 report["sweep_worker"] = time_sweep_worker(env)
     finally:
         if server is not None:
@@ -406,17 +410,19 @@ def _after_usage_copy(team) -> None:
 
 
 def counts() -> dict:
+    """What the measured team holds (the sweep's team is counted apart)."""
     from decisions.models import DecisionRecord, DecisionRevision
     from workloads.models import Assessment, SwitchFlag, UsageRecord, Workload, Worksheet
 
+    mine = {"team__slug": TEAM}
     return {
-        "workloads": Workload.objects.count(),
-        "usage_rows": UsageRecord.objects.count(),
-        "assessments": Assessment.objects.count(),
-        "live_flags": SwitchFlag.objects.live().count(),
-        "worksheets": Worksheet.objects.count(),
-        "decisions": DecisionRecord.objects.count(),
-        "revisions": DecisionRevision.objects.count(),
+        "workloads": Workload.objects.filter(**mine).count(),
+        "usage_rows": UsageRecord.objects.filter(**mine).count(),
+        "assessments": Assessment.objects.filter(**mine).count(),
+        "live_flags": SwitchFlag.objects.filter(**mine).live().count(),
+        "worksheets": Worksheet.objects.filter(**mine).count(),
+        "decisions": DecisionRecord.objects.filter(**mine).count(),
+        "revisions": DecisionRevision.objects.filter(decision__team__slug=TEAM).count(),
     }
 
 
@@ -540,14 +546,15 @@ def _percentiles(times: list[float]) -> dict:
 
 def time_push(port: int, token: str, *, runs: int) -> dict:
     """POST one record for every workload of the team; claims are released between pushes so
-    that every push fans out to every workload."""
+    that every push fans out to every workload. Two warm-up pushes come first, untimed, as for
+    every endpoint."""
     from workloads.models import Workload
 
     slugs = list(Workload.objects.filter(team__slug=TEAM).values_list("slug", flat=True))
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
     times, accepted = [], []
-    for run in range(runs):
+    for run in range(runs + 2):
         Workload.objects.filter(team__slug=TEAM).update(assessment_requested_at=None)
         body = json.dumps(
             {
@@ -570,11 +577,13 @@ def time_push(port: int, token: str, *, runs: int) -> dict:
         conn.request("POST", "/api/v1/usage", body=body, headers=headers)
         response = conn.getresponse()
         answer = response.read()
-        times.append((time.perf_counter() - began) * 1000)
+        if run >= 2:
+            times.append((time.perf_counter() - began) * 1000)
         conn.close()
         if response.status != 201:
             raise SystemExit(f"push failed: {response.status} {answer[:300]!r}")
-        accepted.append(json.loads(answer)["accepted"])
+        if run >= 2:
+            accepted.append(json.loads(answer)["accepted"])
     _purge_broker()
     return {"workloads": len(slugs), "runs": runs, "accepted": accepted, **_percentiles(times)}
 
@@ -737,6 +746,25 @@ def time_sweep_worker(env: dict) -> dict:
 
 
 # --- infrastructure -----------------------------------------------------------------------------
+
+
+def _vacuumed() -> dict:
+    """`VACUUM ANALYZE` the data set before measuring, as autovacuum would have between runs
+    (this machine's server runs without it), and say how the server is set."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        (autovacuum,) = cursor.fetchone()
+        cursor.execute("SHOW server_version")
+        (version,) = cursor.fetchone()
+        began = time.perf_counter()
+        cursor.execute("VACUUM ANALYZE")
+    return {
+        "server_version": version,
+        "autovacuum": autovacuum,
+        "vacuum_analyze_s": round(time.perf_counter() - began, 1),
+    }
 
 
 def _gunicorn(env: dict, port: int) -> subprocess.Popen:

@@ -9,7 +9,7 @@ frozen out of the garbage collector's reach (`gc.freeze()`) before the workers f
 collection inside a request then walks only what the request made, not the ~10⁵ objects of
 Django, DRF and the app's modules (full collections of 130–155 ms were measured inside requests
 without it), and the frozen pages stay shared between workers instead of being copied when the
-collector touches them.
+collector touches them. The collector's thresholds are raised in each worker (below).
 """
 
 from __future__ import annotations
@@ -43,6 +43,15 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 
 
+# Collector thresholds (50,000, 20, 10) instead of the default (700, 10, 10): with the
+# defaults, a page of 100 decision records (some 15,000 surviving allocations) still ran
+# collections inside the request that walked what the worker built after fork (caches, lazily
+# imported modules): API decisions `?q=` measured p95 169 ms against 125–130 ms with these
+# (bench/scale.py, docs/PERFORMANCE.md). Cycles a request leaves are still collected within a
+# few requests.
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
 def pre_fork(server, worker) -> None:
     # In the master, with the application loaded: what exists now is never garbage.
     gc.freeze()
@@ -51,3 +60,4 @@ def pre_fork(server, worker) -> None:
 def post_fork(server, worker) -> None:
     # In the worker: anything the fork itself made joins the frozen generation too.
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

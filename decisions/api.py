@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from decisions import madr
 from decisions.models import DecisionConflict, DecisionRecord, DecisionStatus
-from decisions.selectors import decision_for_team, decision_search, decisions_with_related
+from decisions.selectors import decision_for_team, decision_search, decisions_in_order
 from decisions.serializers import (
     DecisionSerializer,
     DecisionWriteSerializer,
@@ -129,8 +129,9 @@ class DecisionListView(DecisionAPIView):
         # A plain dict: DRF reads an empty value of a QueryDict as "not given".
         filters = DecisionFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
-        queryset = decision_search(team=self.team, **filters.validated_data)
-        page = self.paginate_queryset(decisions_with_related(queryset))
+        found = decision_search(team=self.team, **filters.validated_data)
+        ids = self.paginate_queryset(found.values_list("pk", flat=True))
+        page = decisions_in_order(self.team, ids, full=True)
         return self.get_paginated_response(DecisionSerializer(page, many=True).data)
 
     @extend_schema(

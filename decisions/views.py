@@ -18,7 +18,7 @@ from decisions.models import (
     EvidenceLink,
     ExportStatus,
 )
-from decisions.selectors import decision_for_team, decision_search
+from decisions.selectors import decision_for_team, decision_search, decisions_in_order
 from decisions.serializers import (
     DecisionSerializer,
     DecisionWriteSerializer,
@@ -60,8 +60,9 @@ def _get_decision(request: HttpRequest, number: int) -> DecisionRecord:
 def decision_list(request: HttpRequest) -> HttpResponse:
     filters = {key: request.GET.get(key, "").strip() for key in ("status", "approach", "workload")}
     q = request.GET.get("q", "").strip()
-    queryset = decision_search(team=request.team, q=q, **filters).select_related("workload")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = decision_search(team=request.team, q=q, **filters).values_list("pk", flat=True)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = decisions_in_order(request.team, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -140,12 +140,16 @@ def test_gunicorn_settings_come_from_the_environment_and_freeze_the_collector(mo
     monkeypatch.delenv("GUNICORN_THREADS")
     conf = load()
     assert conf.workers == 2 * os.cpu_count() + 1 and conf.worker_class == "sync"
-    before = gc.get_freeze_count()
+    before, thresholds = gc.get_freeze_count(), gc.get_threshold()
     try:
         conf.pre_fork(None, None)
         assert gc.get_freeze_count() > before + 1000
+        conf.post_fork(None, None)
+        # A worker collects its young generation every 50,000 allocations, not every 700.
+        assert gc.get_threshold() == (50_000, 20, 10)
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 # The Dockerfile, replayed -----------------------------------------------------------------------

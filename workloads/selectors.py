@@ -207,11 +207,11 @@ def latest_assessments(workload_ids) -> dict[int, Assessment]:
 def workloads_evidence(team, workloads: list[Workload]) -> dict[int, WorkloadEvidence]:
     """The evidence of each of `team`'s `workloads`: latest assessments and live flags in three
     queries, plus the price table once if a workload has never been assessed."""
-    assessments = latest_assessments(w.pk for w in workloads)
-    flags = {
-        flag.workload_id: flag
-        for flag in SwitchFlag.objects.for_team(team).live().select_related("decision")
-    }
+    ids = [workload.pk for workload in workloads]
+    assessments = latest_assessments(ids)
+    # At most one live flag per workload (a database constraint).
+    live = SwitchFlag.objects.for_team(team).live().filter(workload_id__in=ids).order_by()
+    flags = {flag.workload_id: flag for flag in live}
     price_rows = None
     found = {}
     for workload in workloads:

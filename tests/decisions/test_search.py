@@ -115,3 +115,14 @@ def test_the_search_vector_stays_in_its_row(postgresql):
             ["decisions_decisionrecord"],
         )
         assert cursor.fetchone() == ("m",)
+
+
+def test_the_api_and_the_log_page_list_the_best_match_first(postgresql, api, admin_client, log):
+    # A page is chosen on ids by rank, then its records are read: the rank order must survive.
+    best, next_best = log["title"], log["body"]
+    assert best.number < next_best.number  # the log's own order (newest first) is the reverse
+    results = api.get(URL, {"q": "retrieving"}).json()["results"]
+    assert [item["number"] for item in results] == [best.number, next_best.number]
+    assert results[0]["title"] == best.title and results[0]["code"] == best.code
+    text = admin_client.get("/t/acme/decisions/", {"q": "retrieving"}).content.decode()
+    assert 0 < text.index(best.title) < text.index(next_best.title)

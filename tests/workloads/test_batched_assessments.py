@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import UsageRecordFactory, WorkloadFactory
+from tests.plugins.services import service_missing
 from tests.workloads.usage_helpers import record
 from workloads.models import Assessment, Workload
 from workloads.services import assessments
@@ -107,3 +108,32 @@ def test_a_batch_reads_each_teams_prices_once(team, other_team):
     assert Workload.objects.filter(assessment_requested_at__isnull=False).count() == 0
     assert Assessment.objects.count() == 6
     assert all(a.recommendation for a in done)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pushes_and_assessments_rewrite_a_workload_within_its_page(team):
+    # Each push rewrites every touched workload's row, and so does the assessment that follows.
+    # With room left on each page (fillfactor), the new version stays on the page: no index
+    # entries, and the dead one is pruned when the page is next read, vacuum or not.
+    if connection.vendor != "postgresql":
+        service_missing("PostgreSQL (set DATABASE_URL) for the table's page layout")
+    Workload.objects.bulk_create(
+        Workload(team=team, slug=f"w-{i:04d}", name=f"W {i:04d}", model="gpt-4o-mini",
+                 description="x" * 400)
+        for i in range(120)
+    )  # fmt: skip
+
+    def pages() -> dict[int, str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, (ctid::text::point)[0] FROM workloads_workload")
+            return dict(cursor.fetchall())
+
+    before = pages()
+    ids = sorted(before)
+    for _ in range(3):  # each statement commits on its own, as a push and a task do
+        assert (
+            assessments.assessments_request(workload_ids=ids, reason="usage", usage_changed=True)
+            == ids
+        )
+        Workload.objects.filter(pk__in=ids).update(assessment_requested_at=None)
+    assert pages() == before

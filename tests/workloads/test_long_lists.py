@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
 from workloads.models import FlagStatus, SwitchFlag, Workload
+from workloads.views import dashboard as dashboard_views
 from workloads.views import flags as flag_views
 from workloads.views import workloads as workload_views
 from workloads.views.paging import PICKER_OPTIONS
@@ -109,3 +111,24 @@ def test_many_workloads_filter_the_flags_by_a_typed_slug(admin_client, team):
     assert many == few
     refused = admin_client.get("/t/acme/flags/?workload=nope")
     assert refused.status_code == 400 and "No workload “nope” in this team." in refused.text
+
+
+def test_the_dashboard_reads_the_flags_of_its_page_only(admin_client, team):
+    size = dashboard_views.PAGE_SIZE
+    _flags(team, _workloads(team, size + 10))
+    loaded = []
+
+    def count(sender, instance, **kwargs):
+        loaded.append(instance.workload_id)
+
+    post_init.connect(count, sender=SwitchFlag)
+    try:
+        first, _ = _get(admin_client, "/t/acme/")
+        on_first = len(loaded)
+        last, _ = _get(admin_client, "/t/acme/?page=2")
+    finally:
+        post_init.disconnect(count, sender=SwitchFlag)
+    assert first.count('data-testid="flag"') == size
+    assert last.count('data-testid="flag"') == 10
+    # Not the team's 60 live flags for each page: only those of the workloads shown.
+    assert (on_first, len(loaded) - on_first) == (size, 10)
