@@ -53,9 +53,9 @@ def decisions_in_order(
     (10,000 records matching one word: 49 ms for a page of 100 ranked with their rows joined,
     spilled to disk by the sort; 13 ms for their ids).
     """
-    records = DecisionRecord.objects.for_team(team).filter(pk__in=list(ids))
+    records = DecisionRecord.objects.for_team(team)
     records = decisions_with_related(records) if full else records.select_related("workload")
-    found = {record.pk: record for record in records}
+    found = records.in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
 
 

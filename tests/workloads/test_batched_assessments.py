@@ -117,13 +117,14 @@ def test_pushes_and_assessments_rewrite_a_workload_within_its_page(team):
     # entries, and the dead one is pruned when the page is next read, vacuum or not.
     if connection.vendor != "postgresql":
         service_missing("PostgreSQL (set DATABASE_URL) for the table's page layout")
+    # Rows about as wide as real ones (parameters, descriptions): a few to a page.
     Workload.objects.bulk_create(
         Workload(team=team, slug=f"w-{i:04d}", name=f"W {i:04d}", model="gpt-4o-mini",
                  description="x" * 400)
         for i in range(120)
     )  # fmt: skip
 
-    def pages() -> dict[int, str]:
+    def pages() -> dict[int, float]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT id, (ctid::text::point)[0] FROM workloads_workload")
             return dict(cursor.fetchall())
