@@ -576,13 +576,15 @@ def _succeed(job: FineTuneJob, mine: uuid.UUID, remote) -> None:
         if trained is not None
         else None
     )
-    finished = _finish(
-        job, mine, FineTuneStatus.SUCCEEDED, f"model {remote.fine_tuned_model}",
-        fine_tuned_model=remote.fine_tuned_model or "", trained_tokens=trained,
-        actual_cost=actual,
-    )  # fmt: skip
-    if finished:
-        with transaction.atomic():
+    # One transaction: nobody sees a succeeded job whose model is not yet priced and served,
+    # and a worker dying in between leaves the job running for the next poll, not half done.
+    with transaction.atomic():
+        finished = _finish(
+            job, mine, FineTuneStatus.SUCCEEDED, f"model {remote.fine_tuned_model}",
+            fine_tuned_model=remote.fine_tuned_model or "", trained_tokens=trained,
+            actual_cost=actual,
+        )  # fmt: skip
+        if finished:
             register_model(job)
             finetune_succeeded.send(sender=FineTuneJob, job=job)
 

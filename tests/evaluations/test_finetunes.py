@@ -388,6 +388,29 @@ def test_success_registers_the_model_price_candidate_workload_and_webhook(
     assert job.progress_percent == 100
 
 
+def test_success_is_stored_with_the_model_registration_or_not_at_all(
+    team, dataset, version, demo_llm_server, monkeypatch
+):
+    # A job is never seen succeeded without its model priced: if registering it fails, the
+    # success is not stored either, and the next poll completes both.
+    job = create(team, dataset, version, demo_provider(team, demo_llm_server))
+    register = finetunes.register_model
+
+    def broken(job):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(finetunes, "register_model", broken)
+    with pytest.raises(RuntimeError):
+        run_poller(job)
+    job.refresh_from_db()
+    assert job.status != "succeeded" and not job.fine_tuned_model
+    assert not job.events.filter(kind="status", data__to="succeeded").exists()
+    monkeypatch.setattr(finetunes, "register_model", register)
+    job = run_poller(job)
+    assert job.status == "succeeded"
+    assert ModelPrice.objects.for_team(team).filter(model=job.fine_tuned_model).exists()
+
+
 def test_a_model_already_priced_keeps_its_price(team, dataset, version, demo_llm_server):
     ModelPrice.objects.create(team=team, model="ft:demo-prompted:*", input_per_1m=Decimal(1),
                               output_per_1m=Decimal(2))  # fmt: skip
